@@ -1,0 +1,54 @@
+"""Weights records (round trip, hash refusal) and parameter validation."""
+import pytest
+import torch
+
+from vaelab import params, weights
+from vaelab.models.vae import VAE, VAEConfig
+
+
+def test_record_round_trip_and_hash_refusal(tmp_path):
+    torch.manual_seed(0)
+    m = VAE(VAEConfig(hidden=8))
+    rec = weights.save(tmp_path / "run", m, config=m.cfg, metrics={"mse": 0.5}, seed=3, device="cpu", wall_s=1.25)
+    for key in ("config", "metrics", "seed", "git_commit", "device", "torch", "wall_s", "sha256"):
+        assert key in rec
+    m2 = VAE(VAEConfig(hidden=8))
+    _, rec2 = weights.load(tmp_path / "run", m2)
+    assert rec2 == rec
+    for a, b in zip(m.state_dict().values(), m2.state_dict().values()):
+        assert torch.equal(a, b)
+    assert weights.matching_record(tmp_path / "run", VAEConfig(hidden=8)) == rec
+    assert weights.matching_record(tmp_path / "run", VAEConfig(hidden=16)) is None
+
+    pt = tmp_path / "run.pt"
+    data = bytearray(pt.read_bytes())
+    data[-10] ^= 0xFF
+    pt.write_bytes(bytes(data))
+    with pytest.raises(weights.WeightsError, match=r"refusing to load .*run\.pt.*does not match"):
+        weights.load(tmp_path / "run", m2)
+
+
+def test_missing_record(tmp_path):
+    with pytest.raises(weights.WeightsError, match="no weights record"):
+        weights.load(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(profile="fast"), "profile='fast' is not valid; choose one of smoke, book, paper"),
+    (dict(device="tpu"), "device='tpu' is not valid; choose one of auto, cpu, cuda"),
+    (dict(seeds=[]), "seeds must be"),
+    (dict(train="yes"), "train must be True or False"),
+    (dict(dataset="imagenet", choices={"dataset": ("toyfaces", "celeba")}),
+     "dataset='imagenet' is not valid; choose one of toyfaces, celeba"),
+    (dict(colour="red"), "unknown parameter 'colour'"),
+])
+def test_params_errors(kw, match):
+    with pytest.raises(ValueError, match=match):
+        params.validate(**kw)
+
+
+def test_params_ok():
+    p = params.validate(profile="smoke", device="cpu", seeds=[0, 1], dataset="celeba",
+                        choices={"dataset": ("toyfaces", "celeba")})
+    assert p.device == torch.device("cpu") and p.seeds == (0, 1) and p.extra == {"dataset": "celeba"}
+    assert p.data_root.is_absolute()

@@ -1,0 +1,164 @@
+"""Chapter 1: CSVAE against VAE, CondVAE and CondVAE-info on the labelled swiss roll.
+
+Klys, Snell, Zemel (NeurIPS'18), toy experiment, after the student reimplementation
+alexlyzhov/latent-subspaces (csvae_toy/). Five models on one MLP family; every
+number of the chapter comes from :func:`evaluate` on the test draw.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from .. import runs
+from ..data import swissroll
+from ..losses import reparameterize
+from ..metrics.probes import train_probe
+from ..models.csvae import CSVAE, CSVAEConfig
+from ..models.cvae import CondVAE, CondVAEConfig
+from ..models.vae import VAE, VAEConfig
+
+CHAPTER = "toy_csvae"
+MODELS = ("VAE", "CondVAE", "CondVAE-info", "CSVAE", "CSVAE-noadv")
+SLUG = {"VAE": "vae", "CondVAE": "condvae", "CondVAE-info": "condvae_info", "CSVAE": "csvae",
+        "CSVAE-noadv": "csvae_noadv"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    n_train: int
+    n_test: int
+    iterations: int      # optimiser iterations (each model's steps all run once per iteration)
+    batch_size: int
+    probe_steps: int     # full-batch Adam steps of each post-hoc probe
+    probe_hidden: int = 32
+
+
+PROFILES = {
+    "smoke": Profile(n_train=2000, n_test=2000, iterations=300, batch_size=32, probe_steps=60),
+    # the published pages: about 20 epochs of the 2300 the reference trains (see the chapter)
+    "book": Profile(n_train=10_000, n_test=10_000, iterations=20_000, batch_size=32, probe_steps=300),
+    # the reference's length: 2300 epochs of 10,000 points at batch 32
+    "paper": Profile(n_train=10_000, n_test=10_000, iterations=2300 * 313, batch_size=32, probe_steps=300),
+}
+
+
+def build(name: str) -> torch.nn.Module:
+    if name == "VAE":
+        return VAE(VAEConfig())
+    if name == "CondVAE":
+        return CondVAE(CondVAEConfig())
+    if name == "CondVAE-info":
+        return CondVAE(CondVAEConfig(info=True))
+    if name == "CSVAE":
+        return CSVAE(CSVAEConfig())
+    if name == "CSVAE-noadv":
+        return CSVAE(CSVAEConfig(adversary=False))
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def data(profile: Profile, seed: int, device="cpu") -> dict:
+    return swissroll.splits(profile.n_train, profile.n_test, seed=seed, device=device)
+
+
+def run_config(name: str, model, profile_name: str, seed: int) -> dict:
+    return {"chapter": CHAPTER, "model": name, "model_config": asdict(model.cfg), "profile": profile_name,
+            "schedule": asdict(PROFILES[profile_name]), "seed": seed}
+
+
+@torch.no_grad()
+def _codes(model, x, y, seed: int) -> dict:
+    """One sample of each latent from the encoder (seeded): the random variables whose
+    label information the CSVAE objective controls."""
+    g = torch.random.fork_rng(devices=[])
+    with g:
+        torch.manual_seed(seed)
+        if isinstance(model, CSVAE):
+            (mz, lz), (mw, lw) = model.encode(x, y)
+            return {"z": reparameterize(mz, lz), "w": reparameterize(mw, lw)}
+        mu, lv = model.encode(x, y) if isinstance(model, CondVAE) else model.encode(x)
+        return {"z": reparameterize(mu, lv)}
+
+
+@torch.no_grad()
+def evaluate(model, D: dict, profile: Profile, seed: int) -> dict:
+    """Reconstruction MSE, label information in each subspace, label-flip success."""
+    model = model.cpu().eval()
+    tr, te = D["train"], D["test"]
+    tr = {k: v.cpu() for k, v in tr.items()}
+    te = {k: v.cpu() for k, v in te.items()}
+    out = {"recon_mse": float(((model.reconstruct(te["x"], te["y"]) - te["x"]) ** 2).mean())}
+    ctr, cte = _codes(model, tr["x"], tr["y"], seed), _codes(model, te["x"], te["y"], seed + 1)
+    for k in ctr:
+        p = train_probe(ctr[k], tr["y"], cte[k], te["y"], hidden=profile.probe_hidden,
+                        steps=profile.probe_steps, seed=seed)
+        out[f"acc_{k}"], out[f"mi_{k}"] = p.accuracy, p.mi_bits
+    if hasattr(model, "transfer"):
+        y = te["y"]
+        flipped = model.transfer(te["x"], y, 1 - y)
+        hit = swissroll.label(flipped) == (1 - y[:, 0])
+        out["flip"] = float(hit.float().mean())
+        out["flip_0to1"] = float(hit[y[:, 0] == 0].float().mean())
+        out["flip_1to0"] = float(hit[y[:, 0] == 1].float().mean())
+    return out
+
+
+def separability(D: dict, profile: Profile, seed: int) -> dict:
+    """The same probe on the data itself: how well the label can be read off x."""
+    p = train_probe(D["train"]["x"].cpu(), D["train"]["y"].cpu(), D["test"]["x"].cpu(), D["test"]["y"].cpu(),
+                    hidden=profile.probe_hidden, steps=profile.probe_steps, seed=seed)
+    return {"acc_x": p.accuracy, "mi_x": p.mi_bits, "majority": p.majority}
+
+
+def run(params, models=MODELS, progress: bool = True) -> dict:
+    """Train or load every (model, seed); returns ``{(model, seed): {"model", "record", "metrics"}}``
+    and ``{("data", seed): {...}}`` for each seed's data and separability."""
+    profile = PROFILES[params.profile]
+    out = {}
+    for seed in params.seeds:
+        D = data(profile, seed)
+        Ddev = {s: {k: v.to(params.device) for k, v in d.items()} for s, d in D.items()}
+        out[("data", seed)] = {"data": D, "metrics": separability(D, profile, seed)}
+        for name in models:
+            torch.manual_seed(seed)
+            model = build(name)
+            cfg = run_config(name, model, params.profile, seed)
+            model, rec = runs.obtain(
+                CHAPTER, f"{SLUG[name]}-s{seed}", model, cfg,
+                {"x": Ddev["train"]["x"], "y": Ddev["train"]["y"]},
+                batch_size=profile.batch_size, iterations=profile.iterations, seed=seed,
+                device=params.device, train=params.train, save=params.profile != "smoke",
+                evaluate=lambda m: evaluate(m, D, profile, seed), progress=progress)
+            out[(name, seed)] = {"model": model.cpu().eval(), "record": rec,
+                                 "metrics": evaluate(model, D, profile, seed)}
+    return out
+
+
+COLUMNS = {"recon_mse": "recon MSE", "acc_z": "acc(z)", "mi_z": "I(y;z) bits", "acc_w": "acc(w)",
+           "mi_w": "I(y;w) bits", "flip": "flip success"}
+
+
+def table(results: dict, models=MODELS, digits: int = 3):
+    """One row per model: mean ± std over seeds of every metric (a pandas DataFrame of strings)."""
+    import pandas as pd
+
+    rows = {}
+    for name in models:
+        ms = [r["metrics"] for (m, _), r in results.items() if m == name]
+        row = {}
+        for key, col in COLUMNS.items():
+            vals = [m[key] for m in ms if key in m]
+            row[col] = (f"{np.mean(vals):.{digits}f} ± {np.std(vals):.{digits}f}" if vals else "—")
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def summary(results: dict, models=MODELS) -> dict:
+    """Means over seeds, for gluing numbers into the text."""
+    out = {}
+    for name in list(models) + ["data"]:
+        ms = [r["metrics"] for (m, _), r in results.items() if m == name]
+        for key in ms[0] if ms else []:
+            out[f"{name}.{key}"] = float(np.mean([m[key] for m in ms]))
+    return out

@@ -1,0 +1,94 @@
+"""Figures of the book: scatter planes, 3-D data, image grids. Each returns a matplotlib Figure."""
+from __future__ import annotations
+
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+LABEL_COLOURS = np.array([[0.22, 0.42, 0.69], [0.85, 0.33, 0.10]])  # y = 0 blue, y = 1 orange
+
+
+def _np(a):
+    return a.detach().cpu().numpy() if torch.is_tensor(a) else np.asarray(a)
+
+
+def scatter3d(x, y, title: str = "", max_points: int = 4000, ax=None):
+    """3-D scatter of points coloured by a binary label."""
+    x, y = _np(x)[:max_points], _np(y).reshape(-1)[:max_points].astype(int)
+    fig = None
+    if ax is None:
+        fig = plt.figure(figsize=(4.5, 4))
+        ax = fig.add_subplot(projection="3d")
+    ax.scatter(x[:, 0], x[:, 1], x[:, 2], c=LABEL_COLOURS[y], s=2, alpha=0.7, linewidths=0)
+    ax.set_xlabel("x$_1$"), ax.set_ylabel("x$_2$"), ax.set_zlabel("x$_3$")
+    ax.set_title(title)
+    return fig or ax.figure
+
+
+def planes(panels, ncols: int | None = None, size: float = 2.6, max_points: int = 4000, suptitle: str = ""):
+    """A grid of 2-D scatters. ``panels``: list of ``(title, codes (N, >=2), labels (N,))``;
+    only the first two columns of each code are drawn."""
+    n = len(panels)
+    ncols = ncols or n
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax, (title, codes, y) in zip(axes.flat, panels):
+        c, lab = _np(codes)[:max_points], _np(y).reshape(-1)[:max_points].astype(int)
+        order = np.argsort(lab, kind="stable")  # draw the rarer positive class on top
+        ax.scatter(c[order, 0], c[order, 1], c=LABEL_COLOURS[lab[order]], s=1.5, alpha=0.6, linewidths=0)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def flips(pairs, size: float = 3.0, max_points: int = 3000):
+    """Label flipping in the data plane (x1, x3). ``pairs``: list of ``(title, x, x_flipped, y)``:
+    grey = the test points, colour = their decodes after the flip, coloured by the *new* label."""
+    fig, axes = plt.subplots(1, len(pairs), figsize=(size * len(pairs), size), squeeze=False)
+    for ax, (title, x, xf, y) in zip(axes.flat, pairs):
+        x, xf, y = _np(x)[:max_points], _np(xf)[:max_points], _np(y).reshape(-1)[:max_points].astype(int)
+        ax.scatter(x[:, 0], x[:, 2], c="0.85", s=1.5, linewidths=0)
+        ax.scatter(xf[:, 0], xf[:, 2], c=LABEL_COLOURS[1 - y], s=1.5, alpha=0.6, linewidths=0)
+        ax.axvline(10, color="k", lw=0.8, ls="--")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("x$_1$"), ax.set_ylabel("x$_3$")
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(histories: dict, keys=None, size=(4.0, 2.6)):
+    """Training curves: ``histories`` maps a run name to its list of logged rows."""
+    keys = keys or sorted({k for h in histories.values() for row in h for k in row if k != "iter"})
+    fig, axes = plt.subplots(1, len(keys), figsize=(size[0] * len(keys), size[1]), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        for name, h in histories.items():
+            rows = [r for r in h if key in r]
+            if rows:
+                ax.plot([r["iter"] for r in rows], [r[key] for r in rows], label=name, lw=1)
+        ax.set_title(key, fontsize=9)
+        ax.set_xlabel("iteration")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images, nrow: int = 8, title: str = "", size: float = 1.0):
+    """Images (N, C, H, W) in [0, 1] as one grid."""
+    imgs = _np(images)
+    n, c, h, w = imgs.shape
+    ncol = int(np.ceil(n / nrow))
+    grid = np.ones((ncol * (h + 1), nrow * (w + 1), c))
+    for i, im in enumerate(imgs):
+        r, q = divmod(i, nrow)
+        grid[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = im.transpose(1, 2, 0)
+    fig, ax = plt.subplots(figsize=(size * nrow, size * ncol))
+    ax.imshow(grid.squeeze(), cmap="gray" if c == 1 else None, vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(title)
+    return fig

@@ -1,0 +1,55 @@
+"""Train-or-load for a chapter's runs.
+
+A run is identified by ``weights/<chapter>/<name>.{pt,json}``. With ``train=False``
+a run is loaded when its record's config equals the requested one (hash verified);
+otherwise it is trained, resumably (a checkpoint under ``checkpoints/``, ignored by
+git), and — unless the profile is ``smoke`` — saved with its record.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+
+from . import REPO, weights
+from .train import Trainer
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(json.dumps(weights.config_dict(config), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, data: dict, *,
+           batch_size: int, iterations: int, seed: int, device, train: bool, save: bool,
+           evaluate=None, capture: bool | None = None, progress: bool = True, log_every: int = 500):
+    """Return ``(model, record)``; the model is on ``device`` in eval mode.
+
+    ``evaluate(model) -> dict`` is stored in the record's metrics when the run is trained.
+    """
+    device = torch.device(device)
+    stem = REPO / "weights" / chapter / name
+    if not train:
+        rec = weights.matching_record(stem, run_config)
+        if rec is not None:
+            weights.load(stem, model)
+            return model.to(device).eval(), rec
+    model = model.to(device)
+    ckpt = REPO / "checkpoints" / chapter / f"{name}-{config_hash(run_config)}.ckpt"
+    trainer = Trainer(model, model.steps(), data, batch_size=batch_size, iterations=iterations, seed=seed,
+                      capture=(device.type == "cuda") if capture is None else capture,
+                      ckpt_path=ckpt, ckpt_every=max(iterations // 10, 1), log_every=log_every,
+                      progress=progress, desc=f"{chapter}/{name}")
+    result = trainer.fit()
+    model.eval()
+    metrics = evaluate(model) if evaluate is not None else {}
+    record = {"config": weights.config_dict(run_config), "metrics": metrics, "seed": seed,
+              "wall_s": result.wall_s, "history": result.history}
+    if save:
+        record = weights.save(stem, model, config=run_config, metrics=metrics, seed=seed, device=device,
+                              wall_s=result.wall_s, extra={"history": result.history,
+                                                           "iterations": result.iterations,
+                                                           "captured": result.captured})
+        ckpt.unlink(missing_ok=True)  # the record supersedes the resume state
+    return model, record

@@ -1,0 +1,130 @@
+"""Weights records: ``<dir>/<run>.pt`` (a state_dict) beside ``<dir>/<run>.json``.
+
+The JSON record holds the config, metrics, seed, git commit, device name, torch
+version, wall seconds and the ``.pt`` file's sha256. Loading uses
+``torch.load(weights_only=True)`` and refuses a file whose hash differs from its record.
+Files are written to a temporary name and renamed, so an interrupted save never
+leaves a half-written weights file behind.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import torch
+
+from . import REPO
+
+
+class WeightsError(RuntimeError):
+    """A weights file is missing, corrupt, or does not match its record."""
+
+
+def sha256(path: os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def device_name(device: torch.device | str) -> str:
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def config_dict(config) -> dict:
+    """A JSON-able dict of a config dataclass (or dict)."""
+    d = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    return json.loads(json.dumps(d))  # tuples -> lists, as they come back from JSON
+
+
+def _atomic_write_bytes(path: Path, write):
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, seed: int,
+         device, wall_s: float, extra: dict | None = None) -> dict:
+    """Write ``path.pt`` and ``path.json``; returns the record."""
+    path = Path(path).with_suffix("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pt = path.with_suffix(".pt")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    _atomic_write_bytes(pt, lambda tmp: torch.save(state, tmp))
+    record = {
+        "run": path.name,
+        "config": config_dict(config),
+        "metrics": metrics,
+        "seed": seed,
+        "git_commit": git_commit(),
+        "device": device_name(device),
+        "torch": torch.__version__,
+        "wall_s": round(float(wall_s), 3),
+        "file": pt.name,
+        "sha256": sha256(pt),
+        "bytes": pt.stat().st_size,
+        **(extra or {}),
+    }
+    _atomic_write_bytes(path.with_suffix(".json"),
+                        lambda tmp: tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n"))
+    return record
+
+
+def read_record(path: os.PathLike) -> dict:
+    js = Path(path).with_suffix(".json")
+    if not js.exists():
+        raise WeightsError(f"no weights record {js}; train the run (train=True) to create it")
+    try:
+        return json.loads(js.read_text())
+    except json.JSONDecodeError as e:
+        raise WeightsError(f"weights record {js} is not valid JSON ({e}); restore it with "
+                           f"`git checkout -- {js.name}` or retrain") from e
+
+
+def load(path: os.PathLike, model: torch.nn.Module | None = None, map_location="cpu"):
+    """Verify the hash, load the state_dict (weights_only) and, if given, into ``model``.
+
+    Returns ``(state_dict, record)``.
+    """
+    path = Path(path).with_suffix("")
+    record = read_record(path)
+    pt = path.with_suffix(".pt")
+    if not pt.exists():
+        raise WeightsError(f"weights file {pt} is missing (its record {pt.with_suffix('.json').name} "
+                           f"exists); restore it with git or retrain with train=True")
+    actual = sha256(pt)
+    if actual != record.get("sha256"):
+        raise WeightsError(
+            f"refusing to load {pt}: its sha256 {actual[:16]}… does not match the record's "
+            f"{str(record.get('sha256'))[:16]}…; the file is corrupt or was replaced. Restore it with "
+            f"`git checkout -- {pt}` or retrain with train=True")
+    state = torch.load(pt, map_location=map_location, weights_only=True)
+    if model is not None:
+        model.load_state_dict(state)
+    return state, record
+
+
+def matching_record(path: os.PathLike, config) -> dict | None:
+    """The record at ``path`` if it exists and was trained with exactly ``config``, else None."""
+    path = Path(path).with_suffix("")
+    if not path.with_suffix(".json").exists():
+        return None
+    record = read_record(path)
+    return record if record.get("config") == config_dict(config) else None
