@@ -32,7 +32,7 @@ from typing import Callable, Iterable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 
 class NonFiniteLossError(RuntimeError):
