@@ -62,8 +62,9 @@ def flips(pairs, size: float = 3.0, max_points: int = 3000):
     return fig
 
 
-def loss_curves(histories: dict, keys=None, size=(4.0, 2.6)):
-    """Training curves: ``histories`` maps a run name to its list of logged rows."""
+def loss_curves(histories: dict, keys=None, logy=(), size=(4.0, 2.6)):
+    """Training curves: ``histories`` maps a run name to its list of logged rows; keys in ``logy``
+    get a logarithmic axis."""
     keys = keys or sorted({k for h in histories.values() for row in h for k in row if k != "iter"})
     fig, axes = plt.subplots(1, len(keys), figsize=(size[0] * len(keys), size[1]), squeeze=False)
     for ax, key in zip(axes.flat, keys):
@@ -73,6 +74,8 @@ def loss_curves(histories: dict, keys=None, size=(4.0, 2.6)):
                 ax.plot([r["iter"] for r in rows], [r[key] for r in rows], label=name, lw=1)
         ax.set_title(key, fontsize=9)
         ax.set_xlabel("iteration")
+        if key in logy:
+            ax.set_yscale("log")
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -140,7 +140,7 @@ class Trainer:
         batch = self._sample()
         outs = []
         for step, opt in zip(self.steps, self.optimizers):
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp, cache_enabled=False):
                 out = step.loss_fn(batch)
             params = [p for g in opt.param_groups for p in g["params"]]
             grads = torch.autograd.grad(out["loss"], params, allow_unused=True)
@@ -281,9 +281,9 @@ class Trainer:
         self.model.train()
         bar = tqdm(total=self.iterations, initial=self.it, desc=self.desc, disable=not self.progress,
                    mininterval=1.0, leave=False)
-        graph = None
+        graph = self._graph = None
         if self.iterations - self.it > 4:  # capture warms up on 3 real iterations
-            graph = self._try_capture()
+            graph = self._graph = self._try_capture()
             bar.update(self.it - bar.n)
         while self.it < self.iterations:
             self._apply_lr()
@@ -305,6 +305,16 @@ class Trainer:
             torch.cuda.synchronize()
         self.model.eval()
         return TrainResult(self.history, self._elapsed(), self.it, graph is not None, self.capture_note)
+
+
+    def advance(self, n: int) -> None:
+        """Run ``n`` more iterations after :meth:`fit` (reusing its CUDA graph), with no logging,
+        checks or checkpoints: for throughput measurements only."""
+        for _ in range(n):
+            self._graph.replay() if self._graph is not None else self._iteration()
+            self.it += 1
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
 
 
 def fit(model, data, *, batch_size, iterations, **kw) -> TrainResult:
