@@ -6,6 +6,7 @@ number of the chapter comes from :func:`evaluate` on the test draw.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -195,6 +196,15 @@ def flip_pairs(results: dict, seed: int) -> list:
             xf = results[(name, seed)]["model"].transfer(te["x"], te["y"], 1 - te["y"])
             out.append((name, te["x"], xf, te["y"]))
     return out
+
+
+def adversary_reads(results: dict, name: str = "CSVAE") -> dict:
+    """What the adversary itself reads off z at the end of training: its cross-entropy (last logged
+    interval, nats, mean over seeds) against the label's entropy H(y) in nats."""
+    bce = [r["record"]["history"][-1]["adversary/bce"] for (m, _), r in results.items() if m == name]
+    h = [r["metrics"]["h_y"] * math.log(2) for (m, _), r in results.items() if m == "data"]
+    return {"bce_nats": float(np.mean(bce)), "h_y_nats": float(np.mean(h)),
+            "bits": float((np.mean(h) - np.mean(bce)) / math.log(2))}
 
 
 def findings(s: dict) -> str:
