@@ -22,7 +22,7 @@ def test_smoke_profile_runs(chapter, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     cells = json.loads(out.read_text())["cells"]
     table = [c for c in cells if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(c["source"])]
-    text = "".join(o.get("text", "") for c in table for o in c["outputs"])
+    text = "".join("".join(o.get("text", "")) for c in table for o in c["outputs"])
     for model in ("VAE", "CondVAE", "CondVAE-info", "CSVAE", "CSVAE-noadv"):
         assert model in text
     after = {p: p.stat().st_mtime_ns for p in sorted((REPO / "weights").rglob("*")) if p.is_file()}

@@ -80,6 +80,7 @@ class Trainer:
         progress: bool = True,
         desc: str = "train",
         callback: Callable[[int, "Trainer"], None] | None = None,
+        fused_adam: bool = True,
     ):
         self.model = model
         self.steps = list(steps)
@@ -109,6 +110,7 @@ class Trainer:
         self.callback = callback
         self.want_capture = capture
         self.capture_note = ""
+        self.fused_adam = fused_adam
         self._build_optimizers(capturable=capture and self.device.type == "cuda")
 
     # ------------------------------------------------------------------ setup
@@ -116,8 +118,10 @@ class Trainer:
         self.optimizers = []
         for s in self.steps:
             lr = torch.tensor(s.lr, device=self.device) if capturable else s.lr
-            opt = torch.optim.Adam(s.params, lr=lr, betas=s.betas, weight_decay=s.weight_decay,
-                                   capturable=capturable)
+            # fused Adam (one kernel for all parameters) in eager mode: it is most of a small model's
+            # step on the CPU; under graph capture the capturable foreach implementation
+            kind = {"capturable": True} if capturable else {"fused": self.fused_adam}
+            opt = torch.optim.Adam(s.params, lr=lr, betas=s.betas, weight_decay=s.weight_decay, **kind)
             self.optimizers.append(opt)
         self.capturable = capturable
 
