@@ -72,22 +72,27 @@ def _locate(folder: Path, stem: str) -> Path:
     raise DataError(f"{folder / (stem + '.gz')} is missing; {FIX}")
 
 
-def load(split: str = "train", *, root: str | Path | None = None, device="cpu", verify: bool = True):
+def load(split: str = "train", *, root: str | Path | None = None, device="cpu", verify: bool = True,
+         sums: dict | None = None):
     """Return ``(images, labels)``: float images in [0, 1] of shape (N, 1, 28, 28) and int64 labels.
 
-    ``root`` is the folder holding the idx files (default ``data/mnist`` in the repo).
+    ``root`` is the folder holding the idx files (default ``data/mnist`` in the repo); the
+    files are checked against ``sums`` (file name -> sha256) or else the folder's SHA256SUMS.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split={split!r} is not valid; choose 'train' or 'test'")
     folder = Path(root) if root is not None else REPO / "data" / "mnist"
-    sums = read_sums(folder) if verify else {}
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; {FIX}")
+    if verify and sums is None:
+        sums = read_sums(folder)
     arrays = []
     for kind in ("images", "labels"):
         path = _locate(folder, FILES[(split, kind)])
         if verify:
             want = sums.get(path.name)
             if want is None:
-                raise DataError(f"{path.name} is not listed in {folder / 'SHA256SUMS'}; {FIX}")
+                raise DataError(f"{path.name} has no known sha256 (not in {folder / 'SHA256SUMS'}); {FIX}")
             got = hashlib.sha256(path.read_bytes()).hexdigest()
             if got != want:
                 raise DataError(f"{path} fails its checksum (sha256 {got[:16]}…, expected {want[:16]}…): "
