@@ -1,0 +1,339 @@
+"""ToyFaces: procedurally drawn faces with CelebA's attribute names and known ground truth.
+
+CelebA cannot be obtained on the machines that build this book, so the face chapters run
+on ToyFaces and say so. Every image is drawn from a recorded vector of binary attributes
+(named as in CelebA's ``list_attr_celeba.txt``) and continuous nuisance factors, so that
+disentanglement and "did anything else change" can be measured exactly.
+
+* **Attributes** (each visibly drawn): Eyeglasses (frames around the eyes), Smiling (the
+  mouth curves up), Male (short hair, wider jaw, thicker brows), Heavy_Makeup (eye shadow,
+  blush), Wearing_Lipstick (red lips), Mustache, Goatee, No_Beard (0 = a full beard or a
+  goatee), Bangs (a fringe over the forehead), Black/Blond/Brown/Gray_Hair (one at a time, or
+  none for red/auburn hair; if several are set, the first in that order is drawn), Receding_Hairline (a higher hairline), Wearing_Hat, Pale_Skin,
+  Mouth_Slightly_Open (a dark gap between the lips).
+* **Base rates and co-occurrence** close to CelebA's (Male 42 %, Smiling 48 %, Eyeglasses
+  6.5 %, make-up and lipstick almost only without Male, beards and moustaches only with
+  Male, blond mostly without Male, grey mostly with it): :data:`CONDITIONALS` states them.
+* **Nuisance factors** (:data:`FACTORS`): position, scale, small rotation, face width, skin
+  tone, hair tone, background hue and lightness, lighting direction and strength, hair length.
+* **Determinism**: every random number is a hash of (seed, image index, variable), so image
+  ``i`` of seed ``s`` is the same whatever ``n`` or batch it is drawn in.
+* **Partitions** as CelebA's ``list_eval_partition.txt``: the first 80.34 % of indices train,
+  the next 9.81 % valid, the rest test (162,770 / 19,867 / 19,962 of 202,599).
+
+Drawing is vectorised over the batch with signed distances and a one-pixel linear ramp for
+anti-aliasing; every shape lives in face coordinates (1 unit ≈ 20 pixels at 64×64) that the
+pose factors map to the image.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ATTRIBUTES = ("Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Eyeglasses", "Goatee", "Gray_Hair",
+              "Heavy_Makeup", "Male", "Mouth_Slightly_Open", "Mustache", "No_Beard", "Pale_Skin",
+              "Receding_Hairline", "Smiling", "Wearing_Hat", "Wearing_Lipstick")  # CelebA's column order
+FACTORS = ("dx", "dy", "scale", "rotation", "face_width", "skin_tone", "hair_tone", "bg_hue", "bg_light",
+           "light_angle", "light_strength", "hair_length")
+#: factor ranges (uniform): pixels at 64×64, a scale, degrees, a width factor, the rest in [0, 1]
+RANGES = {"dx": (-3.0, 3.0), "dy": (-3.0, 3.0), "scale": (0.9, 1.1), "rotation": (-8.0, 8.0),
+          "face_width": (0.88, 1.12), "skin_tone": (0.0, 1.0), "hair_tone": (0.0, 1.0), "bg_hue": (0.0, 1.0),
+          "bg_light": (0.35, 0.9), "light_angle": (0.0, 2 * math.pi), "light_strength": (0.0, 0.25),
+          "hair_length": (0.0, 1.0)}
+#: P(attribute | Male) and P(attribute | not Male), chosen so that the marginals are CelebA's
+CONDITIONALS = {
+    "Male": 0.417,
+    "Smiling": (0.482, 0.482),
+    "Mouth_Slightly_Open": "0.70 if Smiling else 0.27",
+    "Eyeglasses": (0.11, 0.03),
+    "Heavy_Makeup": (0.005, 0.66),
+    "Wearing_Lipstick": "0.01 if Male; else 0.95 with Heavy_Makeup, 0.51 without",
+    "beard (No_Beard = 0)": (0.395, 0.0),
+    "Goatee": "0.38 of the bearded (so 0.15 of Male)",
+    "Mustache": (0.10, 0.0),
+    "Bangs": (0.05, 0.22),
+    "hair colour black/blond/brown/gray/other": ((0.265, 0.02, 0.17, 0.087, 0.458), (0.22, 0.24, 0.23, 0.01, 0.30)),
+    "Receding_Hairline": (0.14, 0.04),
+    "Wearing_Hat": (0.048, 0.048),
+    "Pale_Skin": (0.018, 0.06),
+}
+#: CelebA's published base rates of these attributes (Liu et al. 2015; fraction of 202,599 images)
+CELEBA_RATES = {"Bangs": 0.152, "Black_Hair": 0.239, "Blond_Hair": 0.148, "Brown_Hair": 0.205,
+                "Eyeglasses": 0.065, "Goatee": 0.063, "Gray_Hair": 0.042, "Heavy_Makeup": 0.387,
+                "Male": 0.417, "Mouth_Slightly_Open": 0.483, "Mustache": 0.042, "No_Beard": 0.835,
+                "Pale_Skin": 0.043, "Receding_Hairline": 0.080, "Smiling": 0.482, "Wearing_Hat": 0.048,
+                "Wearing_Lipstick": 0.472}
+PARTITION_FRACTIONS = (162_770 / 202_599, 19_867 / 202_599)  # train, valid; the rest is test
+VERSION = 1  # bump when the drawing changes: caches are keyed by it
+
+HAIR_RGB = torch.tensor([[0.10, 0.08, 0.07], [0.93, 0.80, 0.45], [0.45, 0.28, 0.14], [0.72, 0.72, 0.74],
+                         [0.62, 0.22, 0.10]])  # black, blond, brown, gray, other (auburn)
+SKIN_DARK, SKIN_LIGHT, SKIN_PALE = (torch.tensor([0.45, 0.30, 0.20]), torch.tensor([0.96, 0.80, 0.66]),
+                                    torch.tensor([0.99, 0.93, 0.88]))
+
+
+# ----------------------------------------------------------------------------------- randomness
+_M64 = (1 << 64) - 1
+
+
+def _uniforms(seed: int, index: np.ndarray, n_vars: int) -> np.ndarray:
+    """(len(index), n_vars) uniforms in [0, 1), each a splitmix64 hash of (seed, index, variable)."""
+    with np.errstate(over="ignore"):
+        z = (np.uint64(seed & _M64) * np.uint64(0x9E3779B97F4A7C15)
+             + index.astype(np.uint64)[:, None] * np.uint64(0xD1B54A32D192ED03)
+             + np.arange(1, n_vars + 1, dtype=np.uint64)[None, :] * np.uint64(0x8CB92BA72F3D8DD7))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def sample(n: int, seed: int = 0, start: int = 0) -> tuple[torch.Tensor, dict]:
+    """Attributes (n, 17) in {0, 1} (columns :data:`ATTRIBUTES`) and the factor dict of images
+    ``start .. start + n - 1`` of ``seed``."""
+    if n < 1 or start < 0:
+        raise ValueError(f"n must be >= 1 and start >= 0, got n={n}, start={start}")
+    u = torch.from_numpy(_uniforms(seed, np.arange(start, start + n), 32))
+    male = u[:, 0] < CONDITIONALS["Male"]
+    by_sex = lambda k, col: u[:, col] < torch.where(male, CONDITIONALS[k][0], CONDITIONALS[k][1])
+    smiling = u[:, 1] < 0.482
+    mouth_open = u[:, 2] < torch.where(smiling, 0.70, 0.27)
+    glasses = by_sex("Eyeglasses", 3)
+    makeup = by_sex("Heavy_Makeup", 4)
+    lipstick = u[:, 5] < torch.where(male, torch.full_like(u[:, 5], 0.01), torch.where(makeup, 0.95, 0.51))
+    beard = by_sex("beard (No_Beard = 0)", 6)
+    goatee = beard & (u[:, 7] < 0.38)
+    mustache = by_sex("Mustache", 8)
+    bangs = by_sex("Bangs", 9)
+    probs_m, probs_f = (torch.tensor(p).cumsum(0) for p in CONDITIONALS["hair colour black/blond/brown/gray/other"])
+    cum = torch.where(male[:, None], probs_m, probs_f)
+    hair = (u[:, 10:11] >= cum).sum(1).clamp_max(4)  # 0 black, 1 blond, 2 brown, 3 gray, 4 other
+    receding = by_sex("Receding_Hairline", 11)
+    hat = u[:, 12] < 0.048
+    pale = by_sex("Pale_Skin", 13)
+    a = {"Bangs": bangs, "Black_Hair": hair == 0, "Blond_Hair": hair == 1, "Brown_Hair": hair == 2,
+         "Eyeglasses": glasses, "Goatee": goatee, "Gray_Hair": hair == 3, "Heavy_Makeup": makeup, "Male": male,
+         "Mouth_Slightly_Open": mouth_open, "Mustache": mustache, "No_Beard": ~beard, "Pale_Skin": pale,
+         "Receding_Hairline": receding, "Smiling": smiling, "Wearing_Hat": hat, "Wearing_Lipstick": lipstick}
+    attrs = torch.stack([a[k] for k in ATTRIBUTES], 1).float()
+    factors = {}
+    for j, name in enumerate(FACTORS):
+        lo, hi = RANGES[name]
+        factors[name] = (lo + (hi - lo) * u[:, 16 + j]).float()
+    return attrs, factors
+
+
+def partition(index, n_total: int) -> torch.Tensor:
+    """0 train, 1 valid, 2 test for image indices of a set of ``n_total`` images."""
+    index = torch.as_tensor(index)
+    a = int(round(PARTITION_FRACTIONS[0] * n_total))
+    b = a + int(round(PARTITION_FRACTIONS[1] * n_total))
+    return (index >= a).long() + (index >= b).long()
+
+
+# ---------------------------------------------------------------------------------- drawing
+def _cover(d: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
+    """Coverage of a shape from its signed distance ``d`` in face units (inside < 0), with a
+    one-pixel anti-aliasing ramp (``px`` = face units per pixel, shape (B, 1, 1))."""
+    return (0.5 - d / px).clamp(0.0, 1.0)
+
+
+def _ellipse(u, v, cu, cv, ru, rv):
+    """Approximate signed distance to an axis-aligned ellipse (exact for circles)."""
+    k = torch.sqrt(((u - cu) / ru) ** 2 + ((v - cv) / rv) ** 2)
+    return (k - 1.0) * torch.minimum(torch.as_tensor(ru), torch.as_tensor(rv))
+
+
+def _box(u, v, cu, cv, hu, hv):
+    """Signed distance to an axis-aligned box with half-sizes (hu, hv)."""
+    du, dv = (u - cu).abs() - hu, (v - cv).abs() - hv
+    outside = torch.sqrt(du.clamp_min(0) ** 2 + dv.clamp_min(0) ** 2)
+    return outside + torch.maximum(du, dv).clamp_max(0)
+
+
+def _over(img, colour, alpha):
+    """Paint ``colour`` (B, 3, 1, 1) or (B, 3, H, W) with coverage ``alpha`` (B, H, W) over ``img``."""
+    a = alpha.unsqueeze(1)
+    return img * (1 - a) + colour * a
+
+
+def _hsv_to_rgb(h, s, v):
+    i = torch.floor(h * 6) % 6
+    f = h * 6 - torch.floor(h * 6)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    table = torch.stack([torch.stack(c, -1) for c in ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v),
+                                                     (v, p, q))], 1)  # (B, 6, 3)
+    return table[torch.arange(len(h)), i.long()]
+
+
+def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | None = None) -> torch.Tensor:
+    """Draw (B, 3, height, width) float32 images in [0, 1]. At other sizes than 64×64 the face keeps
+    its size relative to the width (a 178×218 canvas frames it like CelebA's aligned images)."""
+    height = height or width
+    if width < 16 or height < width:
+        raise ValueError(f"width must be >= 16 and height >= width, got width={width}, height={height}")
+    attrs = torch.as_tensor(attrs, dtype=torch.float32)
+    if attrs.ndim != 2 or attrs.shape[1] != len(ATTRIBUTES):
+        raise ValueError(f"attrs must have shape (B, {len(ATTRIBUTES)}) in the order of ATTRIBUTES")
+    A = {k: attrs[:, i].bool() for i, k in enumerate(ATTRIBUTES)}
+    F = factors
+    B = attrs.shape[0]
+    col = lambda m: m.float().view(B, 1, 1)
+    f = lambda name: F[name].float().view(B, 1, 1)
+
+    # pixel grid -> face coordinates (u right, v down; 1 unit = 20 px at 64 px width)
+    unit = width / 64 * 20 * f("scale")
+    ys = torch.arange(height, dtype=torch.float32).view(1, height, 1) + 0.5
+    xs = torch.arange(width, dtype=torch.float32).view(1, 1, width) + 0.5
+    cx = width / 2 + f("dx") * width / 64
+    cy = height / 2 + (1.5 + f("dy")) * width / 64
+    th = f("rotation") * math.pi / 180
+    X, Y = (xs - cx) / unit, (ys - cy) / unit
+    u = X * torch.cos(th) + Y * torch.sin(th)
+    v = -X * torch.sin(th) + Y * torch.cos(th)
+    px = 1.0 / unit  # face units per pixel
+    fw = f("face_width")
+    male = col(A["Male"])
+
+    # background: a hue at the given lightness, darker towards the bottom
+    bg = _hsv_to_rgb(F["bg_hue"].float(), torch.full((B,), 0.35), F["bg_light"].float()).view(B, 3, 1, 1)
+    img = bg * (1 - 0.15 * (ys / height)).unsqueeze(1)
+    img = img.expand(B, 3, height, width).clone()
+
+    colours = torch.stack([A[k] for k in ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")], 1)
+    hair_idx = torch.where(colours.any(1), colours.float().argmax(1), torch.full((B,), 4))
+    hair_rgb = HAIR_RGB[hair_idx] * (0.8 + 0.4 * F["hair_tone"].float()).view(B, 1)
+    hair_rgb = hair_rgb.clamp(0, 1).view(B, 3, 1, 1)
+    skin = SKIN_DARK + (SKIN_LIGHT - SKIN_DARK) * F["skin_tone"].float().view(B, 1)
+    skin = torch.where(A["Pale_Skin"].view(B, 1), SKIN_PALE.expand(B, 3), skin).view(B, 3, 1, 1)
+
+    # long hair behind the head (mostly without Male), and the shoulders
+    length = 0.15 + (1 - male) * (0.55 + 0.5 * f("hair_length")) + male * 0.15 * f("hair_length")
+    back = _ellipse(u, v, 0.0, 0.05 + length * 0.5, 0.95 * fw, 0.95 + length * 0.5)
+    img = _over(img, hair_rgb, _cover(back, px))
+    shirt = torch.tensor([0.25, 0.30, 0.45]).view(1, 3, 1, 1)
+    img = _over(img, shirt, _cover(_ellipse(u, v, 0.0, 2.05, 1.35, 0.75), px))
+    img = _over(img, skin * 0.9, _cover(_box(u, v, 0.0, 1.05, 0.28 * fw, 0.35), px))  # neck
+
+    # face, lit from the lighting direction
+    jaw = 0.72 + 0.06 * male
+    face = _ellipse(u, v, 0.0, 0.0, jaw * fw, 0.95)
+    la, ls = f("light_angle"), f("light_strength")
+    shade = 1.0 + ls * (u * torch.cos(la) + v * torch.sin(la))
+    img = _over(img, (skin * shade.unsqueeze(1)).clamp(0, 1), _cover(face, px))
+
+    # hair on top: the hairline sits higher with Receding_Hairline; Bangs cover the forehead
+    hairline = -0.45 - 0.32 * col(A["Receding_Hairline"])
+    cap = torch.maximum(_ellipse(u, v, 0.0, -0.1, 0.80 * fw, 0.98), v - hairline)
+    img = _over(img, hair_rgb, _cover(cap, px))
+    fringe = torch.maximum(_ellipse(u, v, 0.0, -0.45, 0.70 * fw, 0.38), v + 0.28)
+    img = _over(img, hair_rgb, _cover(fringe, px) * col(A["Bangs"]))
+
+    # eyes with make-up, brows
+    shadow = torch.tensor([0.45, 0.30, 0.60]).view(1, 3, 1, 1)
+    for s in (-1.0, 1.0):
+        ex = s * 0.30 * fw
+        img = _over(img, shadow, 0.7 * _cover(_ellipse(u, v, ex, -0.12, 0.17, 0.09), px) * col(A["Heavy_Makeup"]))
+        img = _over(img, torch.ones(1, 3, 1, 1) * 0.97, _cover(_ellipse(u, v, ex, -0.05, 0.12, 0.065), px))
+        img = _over(img, torch.tensor([0.15, 0.2, 0.3]).view(1, 3, 1, 1),
+                    _cover(_ellipse(u, v, ex, -0.05, 0.06, 0.06), px))
+        brow = _box(u, v, ex, -0.26, 0.15, 0.025 + 0.02 * male)
+        img = _over(img, hair_rgb * 0.8, _cover(brow, px))
+    # blush with make-up
+    blush = torch.tensor([0.95, 0.45, 0.45]).view(1, 3, 1, 1)
+    for s in (-1.0, 1.0):
+        img = _over(img, blush, 0.35 * _cover(_ellipse(u, v, s * 0.42 * fw, 0.22, 0.14, 0.09), px)
+                    * col(A["Heavy_Makeup"]))
+    # nose
+    img = _over(img, skin * 0.75, _cover(_box(u, v, 0.0, 0.18, 0.035, 0.13), px))
+
+    # beard (full or goatee) and moustache, before the mouth
+    chin = _ellipse(u, v, 0.0, 0.25, jaw * fw, 0.72)
+    full = torch.maximum(chin, 0.28 - v)
+    full = torch.maximum(full, -_box(u, v, 0.0, 0.42, 0.30, 0.08))  # the upper lip stays bare
+    goatee_d = _ellipse(u, v, 0.0, 0.78, 0.20, 0.18)
+    beard_d = torch.where(col(A["Goatee"]).bool(), goatee_d, full)
+    img = _over(img, hair_rgb * 0.85, _cover(beard_d, px) * (1 - col(A["No_Beard"])))
+    img = _over(img, hair_rgb * 0.6, _cover(_ellipse(u, v, 0.0, 0.42, 0.26, 0.055), px) * col(A["Mustache"]))  # darker: visible on a beard too
+
+    # mouth: a curve that bends up when smiling; a dark gap when open; red with lipstick
+    smile = col(A["Smiling"])
+    curve = 0.55 + smile * (0.05 - 1.3 * u ** 2)  # smiling: the middle drops, the corners rise
+    lip_rgb = torch.where(A["Wearing_Lipstick"].view(B, 1), torch.tensor([0.80, 0.08, 0.15]),
+                          torch.tensor([0.70, 0.38, 0.35])).view(B, 3, 1, 1)
+    half = 0.035 + 0.015 * col(A["Wearing_Lipstick"])
+    mouth_w = 0.24 + 0.04 * smile
+    lips = torch.maximum((v - curve).abs() - half - 0.03 * col(A["Mouth_Slightly_Open"]), u.abs() - mouth_w)
+    img = _over(img, lip_rgb, _cover(lips, px))
+    gap = torch.maximum((v - curve).abs() - 0.03, u.abs() - (mouth_w - 0.05))
+    img = _over(img, torch.tensor([0.25, 0.05, 0.05]).view(1, 3, 1, 1), _cover(gap, px) * col(A["Mouth_Slightly_Open"]))
+
+    # hat: crown and brim over the top of the head
+    hat_rgb = _hsv_to_rgb((F["bg_hue"].float() + 0.5) % 1.0, torch.full((B,), 0.6), torch.full((B,), 0.45))
+    crown = torch.maximum(_ellipse(u, v, 0.0, -0.75, 0.78 * fw, 0.55), v + 0.42)
+    brim = _box(u, v, 0.0, -0.45, 0.98 * fw, 0.06)
+    img = _over(img, hat_rgb.view(B, 3, 1, 1), _cover(torch.minimum(crown, brim), px) * col(A["Wearing_Hat"]))
+
+    # eyeglasses: two rings and a bridge, local to the eyes
+    frame = torch.tensor([0.08, 0.08, 0.10]).view(1, 3, 1, 1)
+    ring = lambda s: (torch.sqrt((u - s * 0.30 * fw) ** 2 + ((v + 0.05) / 0.8) ** 2) - 0.19).abs() - 0.022
+    bridge = _box(u, v, 0.0, -0.08, 0.30 * fw - 0.19, 0.018)
+    glasses = torch.minimum(torch.minimum(ring(-1.0), ring(1.0)), bridge)
+    img = _over(img, frame, _cover(glasses, px) * col(A["Eyeglasses"]))
+    return img.clamp(0.0, 1.0).contiguous()
+
+
+def eye_region(factors: dict, width: int = 64, height: int | None = None, margin: float = 0.08) -> torch.Tensor:
+    """(B, H, W) bool: the pixels within the eyeglasses' reach (for locality checks)."""
+    B = len(factors["dx"])
+    height = height or width
+    f = {k: v.float().view(B, 1, 1) for k, v in factors.items()}
+    unit = width / 64 * 20 * f["scale"]
+    ys = torch.arange(height, dtype=torch.float32).view(1, height, 1) + 0.5
+    xs = torch.arange(width, dtype=torch.float32).view(1, 1, width) + 0.5
+    X = (xs - (width / 2 + f["dx"] * width / 64)) / unit
+    Y = (ys - (height / 2 + (1.5 + f["dy"]) * width / 64)) / unit
+    th = f["rotation"] * math.pi / 180
+    u = X * torch.cos(th) + Y * torch.sin(th)
+    v = -X * torch.sin(th) + Y * torch.cos(th)
+    reach = 0.30 * f["face_width"] + 0.19 + 0.022 + margin
+    return (u.abs() <= reach) & ((v + 0.05).abs() <= 0.8 * (0.19 + 0.022) + margin)
+
+
+def make(n: int, seed: int = 0, start: int = 0, n_total: int | None = None, batch: int = 128,
+         progress: bool = False, device="cpu") -> dict:
+    """Images ``start .. start + n - 1`` of ``seed``: ``{"x" (n, 3, 64, 64) uint8, "attrs" (n, 17),
+    "factors" {name: (n,)}, "partition" (n,)}``; partitions refer to a set of ``n_total`` (default n)."""
+    from tqdm import tqdm
+
+    attrs, factors = sample(n, seed, start)
+    x = torch.empty(n, 3, 64, 64, dtype=torch.uint8)
+    for i in tqdm(range(0, n, batch), disable=not progress, desc="ToyFaces"):
+        sl = slice(i, min(i + batch, n))
+        img = render(attrs[sl], {k: v[sl] for k, v in factors.items()})
+        x[sl] = (img * 255 + 0.5).to(torch.uint8)
+    part = partition(torch.arange(start, start + n), n_total or (start + n))
+    return {"x": x.to(device), "attrs": attrs.to(device), "factors": {k: v.to(device) for k, v in factors.items()},
+            "partition": part.to(device)}
+
+
+def load(n: int, seed: int = 0, cache_dir: str | Path | None = None, progress: bool = True) -> dict:
+    """:func:`make` with a cache under ``data/cache/`` (ignored by git) keyed by (n, seed, VERSION)."""
+    from .. import REPO
+
+    cache_dir = Path(cache_dir) if cache_dir is not None else REPO / "data" / "cache"
+    path = cache_dir / f"toyfaces-v{VERSION}-seed{seed}-n{n}.pt"
+    if path.exists():
+        try:
+            return torch.load(path, weights_only=True)
+        except Exception:  # a corrupt cache is regenerated, never trusted
+            path.unlink()
+    data = make(n, seed, progress=progress)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(data, tmp)
+    tmp.replace(path)
+    return data
