@@ -119,8 +119,8 @@ MIN_SIZE = 8
 
 _HINT = (
     "CelebA must be placed by hand (it is never downloaded): put the aligned images and the list "
-    "files under the data_root, e.g. data/celeba/, as  img_align_celeba/000001.jpg ... 202599.jpg, "
-    f"{ATTR_FILE} and {PARTITION_FILE}  (torchvision's layout, with these inside a celeba/ "
+    "files under the data_root, e.g. data/celeba/, as img_align_celeba/000001.jpg ... 202599.jpg, "
+    f"{ATTR_FILE} and {PARTITION_FILE} (torchvision's layout, with these inside a celeba/ "
     "subfolder, works too). Get them from http://mmlab.ie.cuhk.edu.hk/projects/CelebA.html "
     "(Align&Cropped Images, Anno/, Eval/)."
 )
@@ -194,7 +194,10 @@ def write_attr_file(path, filenames: Sequence[str], attrs, names: Sequence[str] 
     filenames = [_check_name(f, "file name") for f in filenames]
     a = _as_pm1(attrs, len(filenames), len(names))
     lines = [str(len(filenames)), "".join(n + " " for n in names)]
-    lines += [format_attr_line(f, row) for f, row in zip(filenames, a.tolist())]
+    # same output as format_attr_line, via lookup tables (202,599 rows in about 2 s)
+    first, rest = {1: " 1", -1: " -1"}, {1: "  1", -1: " -1"}
+    lines += [f + first[row[0]] + "".join(map(rest.__getitem__, row[1:])) if row else f
+              for f, row in zip(filenames, a.tolist())]
     return _write_text(path, "".join(line + NEWLINE for line in lines))
 
 

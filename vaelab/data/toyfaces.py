@@ -156,8 +156,7 @@ def _box(u, v, cu, cv, hu, hv):
 
 def _over(img, colour, alpha):
     """Paint ``colour`` (B, 3, 1, 1) or (B, 3, H, W) with coverage ``alpha`` (B, H, W) over ``img``."""
-    a = alpha.unsqueeze(1)
-    return img * (1 - a) + colour * a
+    return img.lerp_(colour.expand_as(img) if colour.dim() == 4 else colour, alpha.unsqueeze(1))  # in place
 
 
 def _hsv_to_rgb(h, s, v):
@@ -303,7 +302,7 @@ def eye_region(factors: dict, width: int = 64, height: int | None = None, margin
     return (u.abs() <= reach) & ((v + 0.05).abs() <= 0.8 * (0.19 + 0.022) + margin)
 
 
-def make(n: int, seed: int = 0, start: int = 0, n_total: int | None = None, batch: int = 128,
+def make(n: int, seed: int = 0, start: int = 0, n_total: int | None = None, batch: int = 64,
          progress: bool = False, device="cpu") -> dict:
     """Images ``start .. start + n - 1`` of ``seed``: ``{"x" (n, 3, 64, 64) uint8, "attrs" (n, 17),
     "factors" {name: (n,)}, "partition" (n,)}``; partitions refer to a set of ``n_total`` (default n)."""
