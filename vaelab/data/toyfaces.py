@@ -168,12 +168,25 @@ def _hsv_to_rgb(h, s, v):
     return table[torch.arange(len(h)), i.long()]
 
 
-def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | None = None) -> torch.Tensor:
-    """Draw (B, 3, height, width) float32 images in [0, 1]. At other sizes than 64×64 the face keeps
-    its size relative to the width (a 178×218 canvas frames it like CelebA's aligned images)."""
+def _native_grid(width: int, height: int, frame):
+    """Pixel centres of a (height, width) canvas in the coordinates of the native 64×64 frame;
+    ``frame = (x0, y0, x1, y1)`` is the canvas rectangle that shows the native frame."""
+    x0, y0, x1, y1 = frame if frame is not None else (0.0, 0.0, float(width), float(height))
+    ys = (torch.arange(height, dtype=torch.float32).view(1, height, 1) + 0.5 - y0) * (64.0 / (y1 - y0))
+    xs = (torch.arange(width, dtype=torch.float32).view(1, 1, width) + 0.5 - x0) * (64.0 / (x1 - x0))
+    return xs, ys, 64.0 / min(x1 - x0, y1 - y0)
+
+
+def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | None = None,
+           frame=None) -> torch.Tensor:
+    """Draw (B, 3, height, width) float32 images in [0, 1].
+
+    ``frame = (x0, y0, x1, y1)``: the rectangle of the canvas (pixels) that shows what the native
+    64×64 image shows (default: the whole canvas), e.g. the part of a 178×218 CelebA-aligned
+    canvas that the seed project's crop keeps; a non-square frame stretches the face."""
     height = height or width
-    if width < 16 or height < width:
-        raise ValueError(f"width must be >= 16 and height >= width, got width={width}, height={height}")
+    if width < 16 or height < 16:
+        raise ValueError(f"width and height must be >= 16 pixels, got width={width}, height={height}")
     attrs = torch.as_tensor(attrs, dtype=torch.float32)
     if attrs.ndim != 2 or attrs.shape[1] != len(ATTRIBUTES):
         raise ValueError(f"attrs must have shape (B, {len(ATTRIBUTES)}) in the order of ATTRIBUTES")
@@ -183,23 +196,21 @@ def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | No
     col = lambda m: m.float().view(B, 1, 1)
     f = lambda name: F[name].float().view(B, 1, 1)
 
-    # pixel grid -> face coordinates (u right, v down; 1 unit = 20 px at 64 px width)
-    unit = width / 64 * 20 * f("scale")
-    ys = torch.arange(height, dtype=torch.float32).view(1, height, 1) + 0.5
-    xs = torch.arange(width, dtype=torch.float32).view(1, 1, width) + 0.5
-    cx = width / 2 + f("dx") * width / 64
-    cy = height / 2 + (1.5 + f("dy")) * width / 64
+    # pixel grid -> native 64x64 coordinates -> face coordinates (u right, v down; 1 unit = 20
+    # native px)
+    xs, ys, native_per_px = _native_grid(width, height, frame)
+    unit = 20 * f("scale")
     th = f("rotation") * math.pi / 180
-    X, Y = (xs - cx) / unit, (ys - cy) / unit
+    X, Y = (xs - (32 + f("dx"))) / unit, (ys - (33.5 + f("dy"))) / unit
     u = X * torch.cos(th) + Y * torch.sin(th)
     v = -X * torch.sin(th) + Y * torch.cos(th)
-    px = 1.0 / unit  # face units per pixel
+    px = native_per_px / unit  # face units per canvas pixel
     fw = f("face_width")
     male = col(A["Male"])
 
     # background: a hue at the given lightness, darker towards the bottom
     bg = _hsv_to_rgb(F["bg_hue"].float(), torch.full((B,), 0.35), F["bg_light"].float()).view(B, 3, 1, 1)
-    img = bg * (1 - 0.15 * (ys / height)).unsqueeze(1)
+    img = bg * (1 - 0.15 * (ys / 64).clamp(0, 1.2)).unsqueeze(1)
     img = img.expand(B, 3, height, width).clone()
 
     colours = torch.stack([A[k] for k in ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")], 1)
@@ -286,15 +297,15 @@ def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | No
 
 
 def eye_region(factors: dict, width: int = 64, height: int | None = None, margin: float = 0.08) -> torch.Tensor:
+    # (at the native framing only)
     """(B, H, W) bool: the pixels within the eyeglasses' reach (for locality checks)."""
     B = len(factors["dx"])
     height = height or width
     f = {k: v.float().view(B, 1, 1) for k, v in factors.items()}
-    unit = width / 64 * 20 * f["scale"]
-    ys = torch.arange(height, dtype=torch.float32).view(1, height, 1) + 0.5
-    xs = torch.arange(width, dtype=torch.float32).view(1, 1, width) + 0.5
-    X = (xs - (width / 2 + f["dx"] * width / 64)) / unit
-    Y = (ys - (height / 2 + (1.5 + f["dy"]) * width / 64)) / unit
+    unit = 20 * f["scale"]
+    xs, ys, _ = _native_grid(width, height, None)
+    X = (xs - (32 + f["dx"])) / unit
+    Y = (ys - (33.5 + f["dy"])) / unit
     th = f["rotation"] * math.pi / 180
     u = X * torch.cos(th) + Y * torch.sin(th)
     v = -X * torch.sin(th) + Y * torch.cos(th)
@@ -336,3 +347,32 @@ def load(n: int, seed: int = 0, cache_dir: str | Path | None = None, progress: b
     torch.save(data, tmp)
     tmp.replace(path)
     return data
+
+
+#: the rectangle of a 178×218 CelebA-aligned image that the seed project's crop keeps (resize to
+#: 256×256, crop 32..224): ToyFaces drawn there come back at their native framing
+CELEBA_FRAME = (32 * 178 / 256, 32 * 218 / 256, 224 * 178 / 256, 224 * 218 / 256)
+
+
+def write_celeba(root: str | Path, n: int, seed: int = 0, batch: int = 64, progress: bool = True) -> Path:
+    """Write ``n`` ToyFaces in CelebA's folder layout under ``root``: ``img_align_celeba/`` (178×218
+    JPEGs), ``list_attr_celeba.txt`` (all 40 CelebA columns; the ones ToyFaces does not draw are -1)
+    and ``list_eval_partition.txt``. :class:`vaelab.data.celeba.CelebAFolder` reads it back."""
+    from tqdm import tqdm
+
+    from . import celeba
+
+    root = Path(root)
+    attrs, factors = sample(n, seed)
+    names = []
+    for i in tqdm(range(0, n, batch), disable=not progress, desc="ToyFaces -> CelebA layout"):
+        sl = slice(i, min(i + batch, n))
+        img = render(attrs[sl], {k: v[sl] for k, v in factors.items()}, width=178, height=218,
+                     frame=CELEBA_FRAME)
+        names += celeba.write_images(root / celeba.IMAGE_DIR, (img * 255 + 0.5).to(torch.uint8), start=i + 1)
+    full = torch.zeros(n, len(celeba.ATTRIBUTES))
+    for j, name in enumerate(ATTRIBUTES):
+        full[:, celeba.ATTRIBUTES.index(name)] = attrs[:, j]
+    celeba.write_attr_file(root / celeba.ATTR_FILE, names, full.long())
+    celeba.write_partition_file(root / celeba.PARTITION_FILE, names, partition(torch.arange(n), n).tolist())
+    return root
