@@ -95,3 +95,43 @@ def image_grid(images, nrow: int = 8, title: str = "", size: float = 1.0):
     ax.axis("off")
     ax.set_title(title)
     return fig
+
+
+def rates(names, ours, reference, labels=("ours", "reference"), size=(9.0, 3.0)):
+    """Side-by-side bars of two sets of rates (e.g. attribute base rates)."""
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=size)
+    ax.bar(x - 0.2, _np(ours), 0.4, label=labels[0])
+    ax.bar(x + 0.2, _np(reference), 0.4, label=labels[1])
+    ax.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("rate")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(matrix, labels, title: str = "", size: float = 6.0, vmin=-1, vmax=1):
+    """A labelled square heatmap (e.g. a correlation matrix)."""
+    fig, ax = plt.subplots(figsize=(size, size))
+    im = ax.imshow(_np(matrix), cmap="RdBu_r", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, shrink=0.7)
+    fig.tight_layout()
+    return fig
+
+
+def histograms(values: dict, ncols: int = 6, size: float = 2.0, bins: int = 30):
+    """One histogram per named 1-D array."""
+    n = len(values)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 0.8 * nrows), squeeze=False)
+    for ax, (name, v) in zip(axes.flat, values.items()):
+        ax.hist(_np(v), bins=bins, color="0.4")
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
