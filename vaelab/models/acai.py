@@ -212,8 +212,10 @@ class ConvAE(nn.Module):
         self._shared = (batch["x"], {k: v.detach() for k, v in tensors.items()})
 
     def _stashed(self, batch: dict):
-        if self._shared is not None and self._shared[0] is batch["x"]:
-            return self._shared[1]
+        """The AE step's tensors if they were made from this very batch (consumed: freed after use)."""
+        shared, self._shared = self._shared, None
+        if shared is not None and shared[0] is batch["x"]:
+            return shared[1]
         return None
 
 
