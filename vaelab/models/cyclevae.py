@@ -1,0 +1,350 @@
+"""Cycle-consistent VAE.
+
+Jha, Anand, Singh, Veeravasarapu, "Disentangling Factors of Variation with
+Cycle-Consistent Variational Auto-Encoders", ECCV'18 (arXiv 1804.10469). The latent
+splits into a *specified* code s (the class; deterministic) and an *unspecified* style
+z ~ q(z | x) = N(mu(x), diag e^logvar(x)). The only supervision is pairs (x1, x2) known
+to share the class.
+
+Forward cycle (step ``"autoencoder"``, encoder + decoder). Encode both images, swap the
+class codes and reconstruct each image from its own style sample and the *other*
+image's s::
+
+    z_i ~ q(z | x_i),  s_i = s(x_i)
+    L_fwd = a_r [mse(D(z1, s2), x1) + mse(D(z2, s1), x2)]
+          + a_kl [KL(q(z|x1) || N(0, I)) + KL(q(z|x2) || N(0, I))] / (B*C*H*W)
+
+Reverse cycle (step ``"reverse"``, encoder only). One z ~ N(0, I) per row is decoded
+with the class codes of two different images (codes detached), both images are
+re-encoded and the style *means* must agree::
+
+    L_rev = a_rev * mean_{b, k} | mu(D(z, s(xa)))_bk - mu(D(z, s(xb)))_bk |
+
+so the encoder learns to read z back whatever s went with it: s cannot leak into z.
+
+Checked against ananyahjha93/cycle-consistent-vae (the authors' code, PyTorch 0.4.0):
+
+* ``networks.py``: ``Encoder`` = three Conv2d(k5, s2, p1) 1->16->32->64 (28->13->6->2),
+  each followed by InstanceNorm2d(track_running_stats=True, no affine) and ReLU; the
+  flattened 64*2*2 = 256 features feed three Linear heads: style mu, style logvar (dim z)
+  and the class code (dim s, no sampling, no activation). ``Decoder`` = Linear(z, 256) and
+  Linear(s, 256), each LeakyReLU(0.2), concatenated [style, class] and viewed as 128x2x2,
+  then ConvTranspose2d(k4, s2) 128->32 (p0, 2->6), 32->16 (p0, 6->14), 16->1 (p1, 14->28),
+  InstanceNorm2d + LeakyReLU(0.2) after the first two and a Sigmoid at the end.
+  ``Classifier`` = Linear(d, 256)-BN-LeakyReLU(0.2)-Linear(256, 256)-BN-LeakyReLU(0.2)-
+  Linear(256, classes). Module names here are the reference's, so its state dicts load
+  (see :func:`load_reference_state_dicts`). Checked on the repository's released
+  ``checkpoints/encoder`` and ``checkpoints/decoder`` (older head names, every shape equal):
+  on 2,000 MNIST test digits they reconstruct recognisably (MSE 0.056 with per-image
+  statistics, 0.090 with the running averages), and :func:`fit_probe` (10 epochs, 5,000
+  training codes) reads the class from s at 98.0 % and from z at 18.5 % test accuracy.
+* ``utils.py``: ``weights_init`` draws Conv2d and Linear weights from N(0, 0.05^2) with
+  zero biases; ConvTranspose2d is not a Conv2d subclass, so the deconvolutions keep
+  PyTorch's default init, as here. ``mse_loss`` and ``l1_loss`` are sums divided by
+  ``nelement()`` (i.e. means over every element).
+* ``main.py`` defaults: batch 64, z = s = 16, lr 1e-4, Adam betas (0.9, 0.999),
+  reconstruction_coef 2, kl_divergence_coef 3, reverse_cycle_coef 10, 100 epochs.
+* ``training.py``: two Adam optimisers, the auto-encoder one on encoder + decoder and the
+  reverse-cycle one on the encoder only, stepped in that order every iteration; each KL
+  is ``-0.5 * sum(1 + logvar - mu^2 - e^logvar)`` summed over batch and latent dims and
+  divided by ``batch_size * num_channels * image_size^2``; the two reconstruction MSEs
+  are element means; the reverse cycle re-encodes with ``reparameterize(training=False)``
+  (the means), the class codes are ``.detach()``-ed and one z sample is shared by both
+  decodes; ``StepLR(step_size=80 epochs, gamma=0.1)`` stepped at the start of each
+  epoch (PyTorch 0.4 semantics: epochs 0-79 at 1e-4, 80-99 at 1e-5) -> :func:`lr_schedule`.
+
+Deviations (the trainer gives every step of an iteration the same batch):
+
+* the reference draws two *fresh* random batches for the reverse cycle; here its two
+  images are ``x1[b]`` and ``x2[b-1]`` (``x2`` rolled by one row): independent draws, as
+  the trainer samples rows i.i.d., but seen by the forward step of the same iteration;
+* the reference's pairs are re-drawn every epoch (a random same-class partner per call);
+  a fixed pair table is the data's business, not the model's.
+* the reference has no sprites network (its README says other datasets need their own
+  ``networks.py``). ``arch="sprites"`` (3x64x64) is ours: the same pattern one stage
+  deeper with k4/s2/p1 layers so every stage halves exactly (64->32->16->8->4,
+  3->16->32->64->128 channels, 2048 features; decoder Linear(z, 1024) and Linear(s, 1024)
+  viewed as 128x4x4, then 128->64->32->16->3).
+
+The KL divisor is the batch's actual B*C*H*W (``x1.numel()``): the reference's constant
+64*1*28*28 for full MNIST batches (its loader drops the last one), 3*64*64 per sprite.
+
+InstanceNorm with ``track_running_stats=True`` normalises with per-image statistics in
+train mode and with the running averages in eval mode. The reference never calls
+``eval()``; every image it shows was made in train mode. ``encode``/``decode``/``swap``
+therefore run the networks in train mode (per-image statistics) under ``no_grad`` by
+default and restore the mode afterwards (``instance_stats=False`` uses the running
+averages). The running buffers still follow PyTorch's update rule whenever the networks
+run in train mode, as in the reference.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..losses import gaussian_kl, reparameterize
+from ..train import Step
+
+
+@dataclass
+class CycleVAEConfig:
+    arch: str = "mnist"          # "mnist" (1x28x28, the reference's nets) or "sprites" (3x64x64, ours)
+    z_dim: int = 16              # style_dim (main.py)
+    s_dim: int = 16              # class_dim (main.py)
+    recon_coef: float = 2.0      # reconstruction_coef (main.py)
+    kl_coef: float = 3.0         # kl_divergence_coef (main.py)
+    reverse_coef: float = 10.0   # reverse_cycle_coef (main.py)
+    lr: float = 1e-4             # initial_learning_rate (main.py), both optimisers
+    betas: tuple = (0.9, 0.999)  # beta_1, beta_2 (main.py), both optimisers
+    reverse_cycle: bool = True   # False: the ablation without the reverse cycle (one optimiser)
+    track_running_stats: bool = True  # InstanceNorm2d(track_running_stats=True), as networks.py
+
+
+# (in channels, image size, conv channels, conv kernel, conv padding, features,
+#  decoder embedding per code, decoder start (C, H), deconvs (out ch, kernel, padding))
+ARCHS = {
+    "mnist": dict(in_ch=1, size=28, convs=(16, 32, 64), k=5, p=1, feat=256,
+                  embed=256, start=(128, 2), deconvs=((32, 4, 0), (16, 4, 0), (1, 4, 1))),
+    "sprites": dict(in_ch=3, size=64, convs=(16, 32, 64, 128), k=4, p=1, feat=2048,
+                    embed=1024, start=(128, 4), deconvs=((64, 4, 1), (32, 4, 1), (16, 4, 1), (3, 4, 1))),
+}
+
+
+def reference_init(module: nn.Module) -> None:
+    """``utils.weights_init``: Conv2d and Linear weights ~ N(0, 0.05^2), biases 0. ConvTranspose2d
+    and the norms keep PyTorch's defaults (the reference tests ``isinstance(layer, nn.Conv2d)``)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.05)
+            nn.init.zeros_(m.bias)
+
+
+class Encoder(nn.Module):
+    """x -> (style mu, style logvar, class code s)."""
+
+    def __init__(self, arch: str, z_dim: int, s_dim: int, track_running_stats: bool = True):
+        super().__init__()
+        a = ARCHS[arch]
+        layers, c_in = [], a["in_ch"]
+        for i, c in enumerate(a["convs"], 1):
+            layers += [(f"convolution_{i}", nn.Conv2d(c_in, c, a["k"], stride=2, padding=a["p"])),
+                       (f"convolution_{i}_in", nn.InstanceNorm2d(c, track_running_stats=track_running_stats)),
+                       (f"ReLU_{i}", nn.ReLU())]
+            c_in = c
+        self.conv_model = nn.Sequential(OrderedDict(layers))
+        self.style_mu = nn.Linear(a["feat"], z_dim)
+        self.style_logvar = nn.Linear(a["feat"], z_dim)
+        self.class_output = nn.Linear(a["feat"], s_dim)
+
+    def forward(self, x):
+        h = self.conv_model(x).flatten(1)
+        return self.style_mu(h), self.style_logvar(h), self.class_output(h)
+
+
+class Decoder(nn.Module):
+    """(z, s) -> image in [0, 1]."""
+
+    def __init__(self, arch: str, z_dim: int, s_dim: int, track_running_stats: bool = True):
+        super().__init__()
+        a = ARCHS[arch]
+        self.start = a["start"]
+        self.style_input = nn.Linear(z_dim, a["embed"])
+        self.class_input = nn.Linear(s_dim, a["embed"])
+        layers, c_in, n = [], a["start"][0], len(a["deconvs"])
+        for i, (c, k, p) in enumerate(a["deconvs"], 1):
+            layers.append((f"deconvolution_{i}", nn.ConvTranspose2d(c_in, c, k, stride=2, padding=p)))
+            if i < n:
+                layers += [(f"deconvolution_{i}_in", nn.InstanceNorm2d(c, track_running_stats=track_running_stats)),
+                           (f"LeakyReLU_{i}", nn.LeakyReLU(0.2))]
+            c_in = c
+        layers.append(("sigmoid_final", nn.Sigmoid()))
+        self.deconv_model = nn.Sequential(OrderedDict(layers))
+
+    def forward(self, z, s):
+        h = torch.cat([F.leaky_relu(self.style_input(z), 0.2), F.leaky_relu(self.class_input(s), 0.2)], 1)
+        c, hw = self.start
+        return self.deconv_model(h.view(-1, c, hw, hw))
+
+
+def _sample(mu, logvar, eps=None):
+    return reparameterize(mu, logvar) if eps is None else mu + torch.exp(0.5 * logvar) * eps
+
+
+class CycleVAE(nn.Module):
+    def __init__(self, cfg: CycleVAEConfig = CycleVAEConfig()):
+        super().__init__()
+        if cfg.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {sorted(ARCHS)}, got {cfg.arch!r}")
+        self.cfg = cfg
+        self.encoder = Encoder(cfg.arch, cfg.z_dim, cfg.s_dim, cfg.track_running_stats)
+        self.decoder = Decoder(cfg.arch, cfg.z_dim, cfg.s_dim, cfg.track_running_stats)
+        reference_init(self)
+
+    # ----------------------------------------------------------------- losses
+    def forward_cycle(self, x1, x2, eps=None) -> dict:
+        """The forward cycle on a same-class pair; ``eps = (eps1, eps2)`` fixes the style noise.
+
+        ``recon`` (sum of the two element-mean MSEs) and ``kl`` (sum of the two KLs, each summed
+        over batch and latent dims, divided by B*C*H*W) are logged unweighted, as the reference."""
+        c = self.cfg
+        e1, e2 = eps if eps is not None else (None, None)
+        mu1, lv1, s1 = self.encoder(x1)
+        z1 = _sample(mu1, lv1, e1)
+        mu2, lv2, s2 = self.encoder(x2)
+        z2 = _sample(mu2, lv2, e2)
+        recon = F.mse_loss(self.decoder(z1, s2), x1) + F.mse_loss(self.decoder(z2, s1), x2)
+        kl = (gaussian_kl(mu1, lv1).sum() + gaussian_kl(mu2, lv2).sum()) / x1.numel()
+        return {"loss": c.recon_coef * recon + c.kl_coef * kl, "recon": recon, "kl": kl}
+
+    def reverse_cycle(self, xa, xb, z=None) -> dict:
+        """The reverse cycle: one z ~ N(0, I) per row (or the given ``z``) decoded with the detached
+        class codes of ``xa`` and ``xb``, re-encoded; L1 (element mean) between the style means."""
+        with torch.no_grad():  # the reference detaches the class codes
+            sa = self.encoder(xa)[2]
+            sb = self.encoder(xb)[2]
+        if z is None:
+            z = torch.randn(len(xa), self.cfg.z_dim, device=xa.device, dtype=sa.dtype)
+        mu_a = self.encoder(self.decoder(z, sa))[0]
+        mu_b = self.encoder(self.decoder(z, sb))[0]
+        l1 = (mu_a - mu_b).abs().mean()
+        return {"loss": self.cfg.reverse_coef * l1, "reverse": l1}
+
+    def loss(self, batch: dict) -> dict:
+        return self.forward_cycle(batch["x1"], batch["x2"])
+
+    def reverse_loss(self, batch: dict) -> dict:
+        # two different images per row: x1[b] and x2[b-1] (rows are i.i.d. draws)
+        return self.reverse_cycle(batch["x1"], batch["x2"].roll(1, 0))
+
+    def steps(self):
+        c = self.cfg
+        enc = list(self.encoder.parameters())
+        steps = [Step("autoencoder", self.loss, enc + list(self.decoder.parameters()), lr=c.lr, betas=c.betas)]
+        if c.reverse_cycle:  # after the auto-encoder update, as training.py
+            steps.append(Step("reverse", self.reverse_loss, enc, lr=c.lr, betas=c.betas))
+        return steps
+
+    # -------------------------------------------------------------- inference
+    @contextmanager
+    def _mode(self, instance_stats: bool):
+        was = self.training
+        self.train(instance_stats)
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            self.train(was)
+
+    def encode(self, x, instance_stats: bool = True):
+        """(style mean, class code s)."""
+        with self._mode(instance_stats):
+            mu, _, s = self.encoder(x)
+        return mu, s
+
+    def decode(self, z, s, instance_stats: bool = True):
+        with self._mode(instance_stats):
+            return self.decoder(z, s)
+
+    def swap(self, x_style, x_class, grid: bool = False, instance_stats: bool = True):
+        """Style (mean) of ``x_style``, class of ``x_class``: row by row, or with ``grid=True`` every
+        combination, shaped (len(x_style), len(x_class), C, H, W)."""
+        mu, _ = self.encode(x_style, instance_stats)
+        _, s = self.encode(x_class, instance_stats)
+        if grid:
+            n, m = len(mu), len(s)
+            out = self.decode(mu.repeat_interleave(m, 0), s.repeat(n, 1), instance_stats)
+            return out.view(n, m, *out.shape[1:])
+        return self.decode(mu, s, instance_stats)
+
+    def latents(self, x, y=None) -> dict:
+        mu, s = self.encode(x)
+        return {"z": mu, "s": s}
+
+
+def lr_schedule(total_iterations: int, drop_at: float = 0.8, factor: float = 0.1):
+    """The reference's StepLR (x0.1 after epoch 80 of 100) as a trainer schedule: 1 for the first
+    ``drop_at`` of the iterations, ``factor`` after."""
+    boundary = int(round(drop_at * total_iterations))
+    return lambda it: 1.0 if it < boundary else factor
+
+
+def reference_iterations(n_train: int = 60000, batch_size: int = 64, epochs: int = 100) -> int:
+    """Iterations of the reference run (``drop_last=True``): 100 * 937 = 93,700 on MNIST."""
+    return epochs * (n_train // batch_size)
+
+
+_OLD_NAMES = {  # the names in the repository's checkpoints/ files -> networks.py's
+    "encoder": {"varying_factor_mu.": "style_mu.", "varying_factor_logvar.": "style_logvar.",
+                "common_factor.": "class_output."},
+    "decoder": {"varying_factor.": "style_input.", "common_factor.": "class_input."},
+}
+
+
+def load_reference_state_dicts(model: CycleVAE, encoder_sd: dict, decoder_sd: dict) -> None:
+    """Load the reference's ``Encoder``/``Decoder`` state dicts (current or old head names; PyTorch
+    0.4 files lack ``num_batches_tracked``, which is then left as is)."""
+    for part, sd in (("encoder", encoder_sd), ("decoder", decoder_sd)):
+        renamed = {}
+        for k, v in sd.items():
+            for old, new in _OLD_NAMES[part].items():
+                if k.startswith(old):
+                    k = new + k[len(old):]
+            renamed[k] = v
+        missing, unexpected = getattr(model, part).load_state_dict(renamed, strict=False)
+        missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+        if missing or unexpected:
+            raise KeyError(f"{part}: missing {missing}, unexpected {unexpected}")
+
+
+# ----------------------------------------------------------------- the probe
+class Classifier(nn.Module):
+    """``networks.Classifier``: the MLP the paper's table trains on z or s to predict the class."""
+
+    def __init__(self, z_dim: int, num_classes: int):
+        super().__init__()
+        self.fc_model = nn.Sequential(OrderedDict([
+            ("fc_1", nn.Linear(z_dim, 256)), ("fc_1_bn", nn.BatchNorm1d(256)), ("LeakyRelu_1", nn.LeakyReLU(0.2)),
+            ("fc_2", nn.Linear(256, 256)), ("fc_2_bn", nn.BatchNorm1d(256)), ("LeakyRelu_2", nn.LeakyReLU(0.2)),
+            ("fc_3", nn.Linear(256, num_classes)),
+        ]))
+
+    def forward(self, z):
+        return self.fc_model(z)
+
+
+def fit_probe(codes_train, y_train, codes_test, y_test, epochs: int = 20, seed: int = 0, *,
+              batch_size: int = 64, lr: float = 1e-3, num_classes: int | None = None) -> tuple[float, float]:
+    """Train :class:`Classifier` on ``codes_train`` (cross-entropy, Adam(lr, betas 0.9/0.999),
+    shuffled mini-batches, a last batch of one row dropped for BatchNorm) and return (train accuracy,
+    test accuracy), evaluated in eval mode. The reference repository has no classifier-training
+    script: epochs, batch size, lr and init (PyTorch's default) are our choices. Deterministic on
+    the CPU for a given seed; the global RNG is left untouched."""
+    as_x = lambda a: torch.as_tensor(a, dtype=torch.float32).detach().cpu()  # noqa: E731
+    as_y = lambda a: torch.as_tensor(a, dtype=torch.long).detach().cpu()  # noqa: E731
+    xtr, ytr, xte, yte = as_x(codes_train), as_y(y_train), as_x(codes_test), as_y(y_test)
+    k = num_classes or int(max(ytr.max(), yte.max())) + 1
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        clf = Classifier(xtr.shape[1], k)
+        opt = torch.optim.Adam(clf.parameters(), lr=lr, betas=(0.9, 0.999))
+        gen = torch.Generator().manual_seed(seed)
+        clf.train()
+        for _ in range(epochs):
+            perm = torch.randperm(len(xtr), generator=gen)
+            for i in range(0, len(xtr), batch_size):
+                idx = perm[i:i + batch_size]
+                if len(idx) < 2:
+                    continue
+                loss = F.cross_entropy(clf(xtr[idx]), ytr[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        clf.eval()
+        with torch.no_grad():
+            acc = [float((clf(x).argmax(1) == y).float().mean()) for x, y in ((xtr, ytr), (xte, yte))]
+    return acc[0], acc[1]
