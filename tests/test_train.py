@@ -78,6 +78,17 @@ def test_nan_stop_names_term_and_iteration(tmp_path):
     assert sd["it"] == 10 and torch.isfinite(sd["model"]["w"]).all()
 
 
+def test_no_checkpoint_after_a_nan_between_logs(tmp_path):
+    # checkpoints every 4 iterations, logs only every 50: the NaN at iteration 5 must stop the run
+    # before the checkpoint at 8 is written
+    m = Blows(at=5)
+    t = Trainer(m, [Step("main", m.loss, [m.w], lr=1e-3)], {"x": torch.zeros(10, 1)}, batch_size=2,
+                iterations=100, log_every=50, progress=False, ckpt_path=tmp_path / "c.ckpt", ckpt_every=4)
+    with pytest.raises(NonFiniteLossError, match="at iteration 5"):
+        t.fit()
+    assert torch.load(tmp_path / "c.ckpt", weights_only=False)["it"] == 4
+
+
 def test_each_step_updates_only_its_parameters():
     torch.manual_seed(0)
     m = CSVAE(CSVAEConfig(hidden=8))

@@ -240,8 +240,8 @@ class Trainer:
         return self._elapsed_before + (time.perf_counter() - self._t0)
 
     # -------------------------------------------------------------------- fit
-    def _check_and_log(self, bar):
-        """Host sync: raise on a non-finite term, append the interval means to the history."""
+    def _raise_if_nonfinite(self):
+        """Host sync: raise if any term of any step has been NaN or inf since the start."""
         bad = int(self._bad_iter)
         if bad >= 0:
             step, term = self._terms[int(self._bad_code)]
@@ -249,6 +249,10 @@ class Trainer:
                 f"{self.desc}: loss term '{term}' of step '{step}' became non-finite at iteration {bad}; "
                 f"stopped (the last checkpoint, if any, is untouched). Lower the learning rate or check "
                 f"the inputs of '{term}'.")
+
+    def _check_and_log(self, bar):
+        """Raise on a non-finite term, append the interval means to the history."""
+        self._raise_if_nonfinite()
         if self._sums is None or (self.history and self.history[-1]["iter"] == self.it):
             return
         since = self.it - (self.history[-1]["iter"] if self.history else 0)
@@ -300,6 +304,7 @@ class Trainer:
             if self.it % self.log_every == 0 or self.it == self.iterations:
                 self._check_and_log(bar)
             if self.ckpt_path is not None and self.it % self.ckpt_every == 0:
+                self._raise_if_nonfinite()  # never checkpoint weights that saw a NaN
                 self._save_checkpoint()
             if self.callback is not None:
                 self.callback(self.it, self)
@@ -320,7 +325,3 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
 
-
-def fit(model, data, *, batch_size, iterations, **kw) -> TrainResult:
-    """Convenience: ``Trainer(model, model.steps(), data, ...).fit()``."""
-    return Trainer(model, model.steps(), data, batch_size=batch_size, iterations=iterations, **kw).fit()

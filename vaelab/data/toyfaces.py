@@ -300,8 +300,7 @@ def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | No
 
 
 def eye_region(factors: dict, width: int = 64, height: int | None = None, margin: float = 0.08) -> torch.Tensor:
-    # (at the native framing only)
-    """(B, H, W) bool: the pixels within the eyeglasses' reach (for locality checks)."""
+    """(B, H, W) bool: the pixels within the eyeglasses' reach at the native framing (for locality checks)."""
     B = len(factors["dx"])
     height = height or width
     f = {k: v.float().view(B, 1, 1) for k, v in factors.items()}
