@@ -123,3 +123,5 @@ def test_celeba_layout_round_trip(tmp_path):
         assert (img - native["x"][i].float() / 255).abs().mean() < 0.012  # a 1-px shift gives ~0.02
     parts = [CelebAFolder(tmp_path / "celeba", split=s) for s in ("train", "valid", "test")]
     assert sum(len(p) for p in parts) == 24 and len(parts[0]) == int(native["partition"].eq(0).sum())
+    names = [set(p.filenames) for p in parts]
+    assert not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])  # disjoint
