@@ -53,7 +53,7 @@ def test_same_seed_same_weights_different_seed_differs():
 
 
 class Blows(nn.Module):
-    """A quadratic whose 'bad' term turns to inf at a known iteration."""
+    """A quadratic whose 'bad' term turns to inf from call ``at + 1`` on (iteration ``at + 1``, 1-based)."""
 
     def __init__(self, at):
         super().__init__()
@@ -71,7 +71,7 @@ def test_nan_stop_names_term_and_iteration(tmp_path):
     m = Blows(at=12)
     t = Trainer(m, [Step("main", m.loss, [m.w], lr=1e-3)], {"x": torch.zeros(10, 1)}, batch_size=2,
                 iterations=100, log_every=5, progress=False, ckpt_path=tmp_path / "c.ckpt", ckpt_every=10)
-    with pytest.raises(NonFiniteLossError, match=r"loss term 'bad' of step 'main' became non-finite at iteration 12"):
+    with pytest.raises(NonFiniteLossError, match=r"loss term 'bad' of step 'main' became non-finite at iteration 13"):
         t.fit()
     # the checkpoint written before the blow-up is intact and finite
     sd = torch.load(tmp_path / "c.ckpt", weights_only=False)
@@ -79,12 +79,12 @@ def test_nan_stop_names_term_and_iteration(tmp_path):
 
 
 def test_no_checkpoint_after_a_nan_between_logs(tmp_path):
-    # checkpoints every 4 iterations, logs only every 50: the NaN at iteration 5 must stop the run
-    # before the checkpoint at 8 is written
+    # checkpoints every 4 iterations, logs only every 50: the NaN in the 6th iteration must stop the
+    # run before the checkpoint at 8 is written
     m = Blows(at=5)
     t = Trainer(m, [Step("main", m.loss, [m.w], lr=1e-3)], {"x": torch.zeros(10, 1)}, batch_size=2,
                 iterations=100, log_every=50, progress=False, ckpt_path=tmp_path / "c.ckpt", ckpt_every=4)
-    with pytest.raises(NonFiniteLossError, match="at iteration 5"):
+    with pytest.raises(NonFiniteLossError, match="at iteration 6"):
         t.fit()
     assert torch.load(tmp_path / "c.ckpt", weights_only=False)["it"] == 4
 

@@ -51,8 +51,9 @@ def validate(*, profile: str = "book", train: bool = False, device: str = "auto"
     if isinstance(seeds, int):
         seeds = (seeds,)
     seeds = tuple(seeds)
-    if not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        raise ValueError(f"seeds must be a non-empty list of non-negative integers, got {seeds!r}")
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds) \
+            or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of distinct non-negative integers, got {seeds!r}")
     choices = choices or {}
     for name, value in extra.items():
         if name not in choices:

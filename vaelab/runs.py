@@ -24,7 +24,7 @@ def config_hash(config: dict) -> str:
 def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, data: dict, *,
            batch_size: int, iterations: int, seed: int, device, train: bool, save: bool,
            evaluate=None, capture: bool | None = None, progress: bool = True, log_every: int = 500):
-    """Return ``(model, record)``; the model is on ``device`` in eval mode.
+    """Return ``(model, record)``; the model is in eval mode (``evaluate`` may have moved it).
 
     ``evaluate(model) -> dict`` is stored in the record's metrics when the run is trained.
     """
@@ -42,6 +42,7 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
                       ckpt_path=ckpt, ckpt_every=max(iterations // 10, 1), log_every=log_every,
                       progress=progress, desc=f"{chapter}/{name}")
     result = trainer.fit()
+    ckpt.unlink(missing_ok=True)  # finished: a later train=True must train anew, not resume at the end
     model.eval()
     metrics = evaluate(model) if evaluate is not None else {}
     record = {"config": weights.config_dict(run_config), "metrics": metrics, "seed": seed,
@@ -51,5 +52,4 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
                               wall_s=result.wall_s, extra={"history": result.history,
                                                            "iterations": result.iterations,
                                                            "captured": result.captured})
-        ckpt.unlink(missing_ok=True)  # the record supersedes the resume state
     return model, record

@@ -166,7 +166,7 @@ class Trainer:
         finite = torch.isfinite(vals)
         first_bad = torch.argmin(finite.long())  # index of the first non-finite term (0 if all finite)
         newly = (~finite.all()) & (self._bad_iter < 0)
-        self._bad_iter.copy_(torch.where(newly, self._it_dev, self._bad_iter))
+        self._bad_iter.copy_(torch.where(newly, self._it_dev + 1, self._bad_iter))  # 1-based, as the bar
         self._bad_code.copy_(torch.where(newly, first_bad, self._bad_code))
         self._it_dev.add_(1)
 
@@ -183,6 +183,7 @@ class Trainer:
             stream.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(stream):  # warm-up iterations (they count as training)
                 for _ in range(3):
+                    self._apply_lr()
                     self._iteration()
                     self.it += 1
             torch.cuda.current_stream().wait_stream(stream)
@@ -192,8 +193,11 @@ class Trainer:
             # capture does not run the iteration: undo nothing, the graph replays from here
             self.capture_note = "captured in a CUDA graph"
             return graph
-        except Exception as exc:  # fall back to eager, saying why
-            self.capture_note = f"CUDA-graph capture failed ({type(exc).__name__}: {exc}); running eager"
+        except Exception as exc:  # fall back to eager, saying why (the root cause may be chained)
+            torch.cuda.set_stream(torch.cuda.default_stream())
+            cause = exc.__cause__ or exc.__context__
+            why = f"{type(exc).__name__}: {exc}" + (f" (caused by {type(cause).__name__}: {cause})" if cause else "")
+            self.capture_note = f"CUDA-graph capture failed ({why}); running eager"
             print(self.capture_note)
             return None
 
@@ -216,7 +220,22 @@ class Trainer:
         self.it = sd["it"]
         self.model.load_state_dict(sd["model"])
         for o, s in zip(self.optimizers, sd["optimizers"]):
+            # load_state_dict replaces whole param groups: keep this trainer's implementation flags and
+            # lr objects (a checkpoint may come from eager/captured or another device), restore the values
+            keep = [{k: g[k] for k in ("lr", "capturable", "fused", "foreach") if k in g} for g in o.param_groups]
+            saved_lr = [float(g["lr"]) for g in s["param_groups"]]
             o.load_state_dict(s)
+            for g, kept, lr in zip(o.param_groups, keep, saved_lr):
+                g.update(kept)
+                if torch.is_tensor(g["lr"]):
+                    g["lr"].fill_(lr)
+                else:
+                    g["lr"] = lr
+                on_device = g.get("capturable") or g.get("fused")
+                for p in g["params"]:
+                    st = o.state.get(p, {})
+                    if torch.is_tensor(st.get("step")):
+                        st["step"] = st["step"].to(p.device if on_device else "cpu", torch.float32)
         torch.set_rng_state(sd["rng_cpu"])
         if sd["rng_cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(sd["rng_cuda"])
@@ -282,7 +301,8 @@ class Trainer:
         self._elapsed_before = 0.0
         self._t0 = time.perf_counter()
         if resume and self.ckpt_path is not None and self.ckpt_path.exists():
-            sd = torch.load(self.ckpt_path, map_location=self.device, weights_only=False)
+            # on the CPU: RNG states must stay CPU byte tensors; model and optimisers move their own state
+            sd = torch.load(self.ckpt_path, map_location="cpu", weights_only=False)
             self.load_state_dict(sd)
         else:
             torch.manual_seed(self.seed)

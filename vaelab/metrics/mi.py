@@ -2,8 +2,8 @@
 
 :func:`ba_lower_bound` is the Barber–Agakov variational bound
 ``I(Y; Z) >= H(Y) + E[log q(y | z)]``: any classifier q gives a lower bound, tight
-when q is the true posterior p(y | z). With q a probe trained on held-out data and
-evaluated on the test set, it measures how much label information a probe can
+when q is the true posterior p(y | z). With q a probe trained on the training codes and
+evaluated on held-out test codes, it measures how much label information a probe can
 extract from Z. Everything is in bits.
 """
 from __future__ import annotations

@@ -20,7 +20,7 @@ class ProbeResult:
     accuracy: float      # test accuracy
     mi_bits: float       # Barber–Agakov lower bound on I(label; code), bits, on the test set
     train_accuracy: float
-    majority: float      # accuracy of always predicting the most frequent training label
+    majority: float      # test accuracy of always predicting the most frequent training label
 
 
 def _standardise(a, b):
@@ -53,7 +53,7 @@ def train_probe(z_train, y_train, z_test, y_test, *, hidden: int = 64, steps: in
             opt.step()
     with torch.no_grad():
         logits_te, logits_tr = net(zte), net(ztr)
-    majority = float(torch.bincount(y_train).max()) / len(y_train)
+    majority = float((y_test == torch.bincount(y_train).argmax()).float().mean())
     return ProbeResult(
         accuracy=float((logits_te.argmax(1) == y_test).float().mean()),
         mi_bits=ba_lower_bound(logits_te, y_test),

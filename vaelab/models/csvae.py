@@ -25,6 +25,12 @@ each KL summed over latent dims and — with ``kl_reduction="sum"`` — over the
 negentropy and the adversary's BCE averaged over the batch. The constant -log p(y)
 is dropped. ``adversary=False`` is the reference's ``CSVAE_without_delta_net``
 ablation (no m2, no adversary).
+
+Deviations from the reference's training: its step-wise learning-rate decay (MultiStepLR at
+epochs 3^i) is left out; and where the reference computes both losses from one forward pass
+(the adversary as it was before its update), here each optimiser step draws its own z and the
+model step sees the adversary just updated — the order of alternating updates of most
+adversarial trainers.
 """
 from __future__ import annotations
 

@@ -9,7 +9,8 @@
   to make it fail: the model loss subtracts ``gamma * BCE(aux(z), y)``. Checked
   against alexlyzhov/latent-subspaces ``cvae_info/scripts/cvae_info.py`` (lines
   ``vaeLoss -= opts.gamma * auxEncLoss``; the aux net updated on ``z.detach()``),
-  with the toy's MLPs instead of convolutions and without the image GAN term.
+  with the toy's MLPs instead of convolutions, without the image GAN term, and with Adam at the
+toy's learning rate for both networks where the reference uses RMSprop.
 
 Loss (reductions stated): ``beta_recon * MSE`` (mean over coordinates and batch)
 ``+ beta_kl * KL(q(z|x,y) || N(0, I))`` (summed over dims; over the batch per

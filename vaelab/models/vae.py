@@ -8,8 +8,9 @@ KL ×0.2), and a latent as large as CSVAE's z and w together.
 Checked against alexlyzhov/latent-subspaces ``csvae_toy/definitions.py`` (class
 VAE). Deviations: the reference passes the decoder's mean through a sigmoid before
 the MSE (wrong for swiss-roll coordinates in [-11, 15]) and averages its KL over
-latent dimensions; here the decoder is linear and the KL is reduced like CSVAE's
-(see ``kl_reduction``), so the four toy models differ only in their structure.
+latent dimensions, and weighs reconstruction and KL 1:1 (``beta=1``); here the decoder is
+linear, the KL is reduced like CSVAE's (see ``kl_reduction``) and the weights are CSVAE's 20 and
+0.2, so the toy models differ only in their structure.
 
 Loss (reductions stated): ``beta_recon * MSE`` (mean over coordinates and batch)
 ``+ beta_kl * KL(q(z|x) || N(0, I))`` (summed over latent dims; over the batch per
