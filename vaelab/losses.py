@@ -6,8 +6,6 @@ reduction and says so in its docstring. Log-variances are used throughout
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
@@ -53,5 +51,3 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """z = mu + sigma * eps, eps ~ N(0, I) (draws from the global torch RNG)."""
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
-
-LOG_2PI = math.log(2 * math.pi)

@@ -24,9 +24,10 @@ def config_hash(config: dict) -> str:
 def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, data: dict, *,
            batch_size: int, iterations: int, seed: int, device, train: bool, save: bool,
            evaluate=None, capture: bool | None = None, progress: bool = True, log_every: int = 500):
-    """Return ``(model, record)``; the model is in eval mode (``evaluate`` may have moved it).
+    """Return ``(model, record, metrics)``; the model is in eval mode (``evaluate`` may have moved it).
 
-    ``evaluate(model) -> dict`` is stored in the record's metrics when the run is trained.
+    ``metrics = evaluate(model)``, computed once: for a trained run it is also stored in the record;
+    for a loaded run it is computed from the loaded weights (the record keeps its training-time copy).
     """
     device = torch.device(device)
     stem = REPO / "weights" / chapter / name
@@ -34,7 +35,8 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
         rec = weights.matching_record(stem, run_config)
         if rec is not None:
             weights.load(stem, model)
-            return model.to(device).eval(), rec
+            model = model.to(device).eval()
+            return model, rec, (evaluate(model) if evaluate is not None else {})
     model = model.to(device)
     ckpt = REPO / "checkpoints" / chapter / f"{name}-{config_hash(run_config)}.ckpt"
     trainer = Trainer(model, model.steps(), data, batch_size=batch_size, iterations=iterations, seed=seed,
@@ -52,4 +54,4 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
                               wall_s=result.wall_s, extra={"history": result.history,
                                                            "iterations": result.iterations,
                                                            "captured": result.captured})
-    return model, record
+    return model, record, metrics

@@ -136,14 +136,13 @@ def run(params, models=MODELS, progress: bool = True) -> dict:
             torch.manual_seed(seed)
             model = build(name)
             cfg = run_config(name, model, params.profile, seed)
-            model, rec = runs.obtain(
+            model, rec, metrics = runs.obtain(
                 CHAPTER, f"{SLUG[name]}-s{seed}", model, cfg,
                 {"x": Ddev["train"]["x"], "y": Ddev["train"]["y"]},
                 batch_size=profile.batch_size, iterations=profile.iterations, seed=seed,
                 device=params.device, train=params.train, save=params.profile != "smoke",
                 evaluate=lambda m: evaluate(m, D, profile, seed), progress=progress)
-            out[(name, seed)] = {"model": model.cpu().eval(), "record": rec,
-                                 "metrics": evaluate(model, D, profile, seed)}
+            out[(name, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics}
     return out
 
 

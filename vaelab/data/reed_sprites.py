@@ -13,13 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import positive_int as _count
 from .mnist import DataError
 
-
-def _count(name: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
 
 REED_SIZE = 60
 REED_SPLITS = {"train": "trainidx", "valid": "validx", "test": "testidx"}

@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import positive_int as _count
 from .mnist import DataError
 
 SIZE = 64
@@ -126,12 +127,6 @@ def _in_range(name: str, t: torch.Tensor, lo: int, hi: int) -> None:
     if t.numel() and (int(t.min()) < lo or int(t.max()) > hi):
         bad = t[(t < lo) | (t > hi)][0].item()
         raise ValueError(f"{name} must be in [{lo}, {hi}], got {bad}")
-
-
-def _count(name: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
 
 
 def _seed(seed) -> int:

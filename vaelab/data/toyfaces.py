@@ -13,7 +13,7 @@ disentanglement and "did anything else change" can be measured exactly.
   Mouth_Slightly_Open (a dark gap between the lips).
 * **Base rates and co-occurrence** close to CelebA's (Male 42 %, Smiling 48 %, Eyeglasses
   6.5 %, make-up and lipstick almost only without Male, beards and moustaches only with
-  Male, blond mostly without Male, grey mostly with it): :data:`CONDITIONALS` states them.
+  Male, blond mostly without Male, grey mostly with it): :data:`BY_SEX` and its neighbours state them.
 * **Nuisance factors** (:data:`FACTORS`): position, scale, small rotation, face width, skin
   tone, hair tone, background hue and lightness, lighting direction and strength, hair length.
 * **Determinism**: every random number is a hash of (seed, image index, variable), so image
@@ -43,23 +43,25 @@ RANGES = {"dx": (-3.0, 3.0), "dy": (-3.0, 3.0), "scale": (0.9, 1.1), "rotation":
           "face_width": (0.88, 1.12), "skin_tone": (0.0, 1.0), "hair_tone": (0.0, 1.0), "bg_hue": (0.0, 1.0),
           "bg_light": (0.35, 0.9), "light_angle": (0.0, 2 * math.pi), "light_strength": (0.0, 0.25),
           "hair_length": (0.0, 1.0)}
-#: P(attribute | Male) and P(attribute | not Male), chosen so that the marginals are CelebA's
-CONDITIONALS = {
-    "Male": 0.417,
+#: The probabilities that :func:`sample` draws from, chosen so that the marginals are CelebA's.
+#: A pair is (P | Male, P | not Male); the other entries say what they condition on.
+P_MALE = 0.417
+BY_SEX = {
     "Smiling": (0.482, 0.482),
-    "Mouth_Slightly_Open": "0.70 if Smiling else 0.27",
     "Eyeglasses": (0.11, 0.03),
     "Heavy_Makeup": (0.005, 0.66),
-    "Wearing_Lipstick": "0.01 if Male; else 0.95 with Heavy_Makeup, 0.51 without",
-    "beard (No_Beard = 0)": (0.395, 0.0),
-    "Goatee": "0.38 of the bearded (so 0.15 of Male)",
+    "beard": (0.395, 0.0),             # No_Beard = 0: a full beard or a goatee
     "Mustache": (0.10, 0.0),
     "Bangs": (0.05, 0.22),
-    "hair colour black/blond/brown/gray/other": ((0.265, 0.02, 0.17, 0.087, 0.458), (0.22, 0.24, 0.23, 0.01, 0.30)),
     "Receding_Hairline": (0.14, 0.04),
     "Wearing_Hat": (0.048, 0.048),
     "Pale_Skin": (0.018, 0.06),
 }
+P_MOUTH_OPEN = (0.70, 0.27)            # given Smiling, given not Smiling
+P_LIPSTICK = (0.01, 0.95, 0.51)        # Male; not Male with Heavy_Makeup; not Male without
+P_GOATEE_GIVEN_BEARD = 0.38            # so 0.15 of Male
+#: black, blond, brown, gray, other (auburn); Male, not Male
+P_HAIR = ((0.265, 0.02, 0.17, 0.087, 0.458), (0.22, 0.24, 0.23, 0.01, 0.30))
 #: CelebA's base rates: the fraction of the 202,599 images labelled 1 in list_attr_celeba.txt (Liu et
 #: et al. 2015), as commonly tabulated; Mouth_Slightly_Open (97,942 images, 0.483) and the partition
 #: sizes are cross-checked against the table of Wu et al., "Consistency and Accuracy of CelebA
@@ -100,22 +102,23 @@ def sample(n: int, seed: int = 0, start: int = 0) -> tuple[torch.Tensor, dict]:
     if n < 1 or start < 0:
         raise ValueError(f"n must be >= 1 and start >= 0, got n={n}, start={start}")
     u = torch.from_numpy(_uniforms(seed, np.arange(start, start + n), 32))
-    male = u[:, 0] < CONDITIONALS["Male"]
-    by_sex = lambda k, col: u[:, col] < torch.where(male, CONDITIONALS[k][0], CONDITIONALS[k][1])
-    smiling = u[:, 1] < 0.482
-    mouth_open = u[:, 2] < torch.where(smiling, 0.70, 0.27)
+    male = u[:, 0] < P_MALE
+    by_sex = lambda k, col: u[:, col] < torch.where(male, BY_SEX[k][0], BY_SEX[k][1])
+    smiling = by_sex("Smiling", 1)
+    mouth_open = u[:, 2] < torch.where(smiling, *P_MOUTH_OPEN)
     glasses = by_sex("Eyeglasses", 3)
     makeup = by_sex("Heavy_Makeup", 4)
-    lipstick = u[:, 5] < torch.where(male, torch.full_like(u[:, 5], 0.01), torch.where(makeup, 0.95, 0.51))
-    beard = by_sex("beard (No_Beard = 0)", 6)
-    goatee = beard & (u[:, 7] < 0.38)
+    lipstick = u[:, 5] < torch.where(male, torch.full_like(u[:, 5], P_LIPSTICK[0]),
+                                     torch.where(makeup, *P_LIPSTICK[1:]))
+    beard = by_sex("beard", 6)
+    goatee = beard & (u[:, 7] < P_GOATEE_GIVEN_BEARD)
     mustache = by_sex("Mustache", 8)
     bangs = by_sex("Bangs", 9)
-    probs_m, probs_f = (torch.tensor(p).cumsum(0) for p in CONDITIONALS["hair colour black/blond/brown/gray/other"])
+    probs_m, probs_f = (torch.tensor(p).cumsum(0) for p in P_HAIR)
     cum = torch.where(male[:, None], probs_m, probs_f)
     hair = (u[:, 10:11] >= cum).sum(1).clamp_max(4)  # 0 black, 1 blond, 2 brown, 3 gray, 4 other
     receding = by_sex("Receding_Hairline", 11)
-    hat = u[:, 12] < 0.048
+    hat = by_sex("Wearing_Hat", 12)
     pale = by_sex("Pale_Skin", 13)
     a = {"Bangs": bangs, "Black_Hair": hair == 0, "Blond_Hair": hair == 1, "Brown_Hair": hair == 2,
          "Eyeglasses": glasses, "Goatee": goatee, "Gray_Hair": hair == 3, "Heavy_Makeup": makeup, "Male": male,

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from ..losses import gaussian_kl, reparameterize
 from ..train import Step
 from .acai import ADAM_BETAS, LEAK, ConvAE, ConvAEConfig, official_dense
 
@@ -113,7 +114,7 @@ class VAE(ConvAE):
 
     def encode(self, x: torch.Tensor, sample: bool = False) -> torch.Tensor:
         mu, logvar = self.posterior(x)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
+        z = reparameterize(mu, logvar) if sample else mu
         return z.view(len(x), *self.cfg.latent_shape)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -125,12 +126,12 @@ class VAE(ConvAE):
     @staticmethod
     def kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """KL(N(μ, σ²) ‖ N(0, I)) summed over dims, averaged over the batch (``loss_kl``)."""
-        return 0.5 * (-logvar - 1 + logvar.exp() + mu ** 2).sum() / len(mu)
+        return gaussian_kl(mu, logvar).sum() / len(mu)
 
     def loss(self, batch: dict) -> dict:
         x = batch["x"]
         mu, logvar = self.posterior(x)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        z = reparameterize(mu, logvar)
         logits = self.decoder(z.view(len(x), *self.cfg.latent_shape))
         nll = F.binary_cross_entropy_with_logits(logits, 0.5 * (x + 1), reduction="sum") / len(x)  # -loss_ll
         kl = self.kl(mu, logvar)

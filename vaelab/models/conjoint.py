@@ -109,7 +109,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..data import backgrounds
-from ..losses import gaussian_kl
+from ..losses import gaussian_kl, reparameterize
 from ..train import Step
 from .avb import Discriminator, discriminator_loss
 from .bernoulli_vae import bernoulli_log_prob, keras_init
@@ -325,12 +325,12 @@ class ConjointVAE(_Conjoint):
         """``{"private0", "private1", "shared"}``: one sample mu + e^(logvar/2) eps (one eps of all 6 dims,
         as the reference's inference model), or the means with ``sample=False``."""
         mu, lv = self.posterior(x0, x1)
-        return self._split(mu + torch.exp(0.5 * lv) * torch.randn_like(mu) if sample else mu)
+        return self._split(reparameterize(mu, lv) if sample else mu)
 
     def loss(self, batch: dict) -> dict:
         x0, x1 = batch["x0"], batch["x1"]
         mu, lv = self.posterior(x0, x1)
-        z = self._split(mu + torch.exp(0.5 * lv) * torch.randn_like(mu))
+        z = self._split(reparameterize(mu, lv))
         recon0 = _recon(self.decode_logits(z["shared"], z["private0"], 0), x0)
         recon1 = _recon(self.decode_logits(z["shared"], z["private1"], 1), x1)
         kl = gaussian_kl(mu, lv).sum(-1).mean()
