@@ -1,6 +1,10 @@
-"""Training-step throughput of each toy model: iterations/s, eager and CUDA-graph captured.
+"""Training-step throughput of each chapter's models: iterations/s, eager and CUDA-graph captured.
 
-    .venv/bin/python benchmarks/train_step.py [--iters 300] [--repeats 5] [--batch 32]
+    .venv/bin/python benchmarks/train_step.py [--chapter toy_csvae|vae_playground] [--iters 300] [--repeats 5]
+
+``toy_csvae``: the six swiss-roll models at ``--batch`` (default 32). ``vae_playground``: the four-point
+VAE and AVB at batch 400 and the conjoint VAE and AVB at batch 100, in the book's narrower nets
+("small") and the reference's ("reference"), on random 28x28 pairs.
 
 Prints one row per (model, device, mode): the median of ``--repeats`` timed runs of
 ``--iters`` iterations each (after a warm-up run), and the captured/eager ratio.
@@ -15,16 +19,40 @@ import time
 import torch
 
 from vaelab.chapters import toy_csvae as toy
+from vaelab.chapters import vae_playground as vp
+from vaelab.chapters import vae_playground_conjoint as vc
 from vaelab.data import swissroll
 from vaelab.train import Trainer
 
 
-def rate(name, device, capture, iters, repeats, batch, fused=True):
-    """Median iterations/s over ``repeats`` timed runs, after a warm-up ``fit`` (which captures)."""
+def toy_case(name, device, batch):
     x, y, _ = swissroll.make(10_000, seed=0, device=device)
+    return toy.build(name), {"x": x, "y": y}, batch
+
+
+def playground_case(name, device, batch):
+    """``name``: "points VAE" / "points AVB", or "<conjoint model> (small|reference)"."""
+    if name.startswith("points "):
+        return vp.build_points(name[7:]), {"x": torch.eye(4, device=device)}, 400
+    model_name, nets = name[:-1].split(" (")
+    g = torch.Generator().manual_seed(0)
+    pairs = {k: torch.rand(2000, 1, 28, 28, generator=g).to(device) for k in ("x0", "x1")}
+    return vc.build(model_name, nets), pairs, 100
+
+
+CHAPTERS = {
+    "toy_csvae": (toy_case, list(toy.MODELS)),
+    "vae_playground": (playground_case, ["points VAE", "points AVB"]
+                       + [f"{m} ({n})" for n in ("small", "reference") for m in vc.CONJOINT_MODELS]),
+}
+
+
+def rate(case, name, device, capture, iters, repeats, batch, fused=True):
+    """Median iterations/s over ``repeats`` timed runs, after a warm-up ``fit`` (which captures)."""
     torch.manual_seed(0)
-    model = toy.build(name).to(device)
-    trainer = Trainer(model, model.steps(), {"x": x, "y": y}, batch_size=batch, iterations=20, capture=capture,
+    model, data, batch = case(name, device, batch)
+    model = model.to(device)
+    trainer = Trainer(model, model.steps(), data, batch_size=batch, iterations=20, capture=capture,
                       progress=False, log_every=10**9, fused_adam=fused)
     result = trainer.fit()
     rates = []
@@ -37,27 +65,32 @@ def rate(name, device, capture, iters, repeats, batch, fused=True):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chapter", choices=sorted(CHAPTERS), default="toy_csvae")
     ap.add_argument("--iters", type=int, default=300)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=32, help="toy_csvae only; the playground uses its chapter's")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, batch {a.batch}, median of {a.repeats} x {a.iters} iterations, "
+    case, names = CHAPTERS[a.chapter]
+    batch = a.batch if a.chapter == "toy_csvae" else "400 (points) / 100 (conjoint)"
+    print(f"{a.chapter}: torch {torch.__version__}, batch {batch}, median of {a.repeats} x {a.iters} iterations, "
           f"{a.threads} CPU thread(s)")
     print("eager: fused Adam (the trainer's default); foreach: PyTorch's default Adam; "
           "captured: the whole iteration replayed from a CUDA graph (CUDA only)")
-    print(f"{'model':<17}{'device':<8}{'foreach it/s':>13}{'eager it/s':>12}{'captured it/s':>15}"
+    w = max(map(len, names)) + 2
+    print(f"{'model':<{w}}{'device':<8}{'foreach it/s':>13}{'eager it/s':>12}{'captured it/s':>15}"
           f"{'eager/foreach':>15}{'captured/eager':>16}")
-    for name in toy.MODELS:
+    for name in names:
         for dev in devices:
-            foreach, _ = rate(name, dev, False, a.iters, a.repeats, a.batch, fused=False)
-            eager, _ = rate(name, dev, False, a.iters, a.repeats, a.batch)
-            cap = rate(name, dev, True, a.iters, a.repeats, a.batch) if dev == "cuda" else (float("nan"), False)
+            foreach, _ = rate(case, name, dev, False, a.iters, a.repeats, a.batch, fused=False)
+            eager, _ = rate(case, name, dev, False, a.iters, a.repeats, a.batch)
+            cap = (rate(case, name, dev, True, a.iters, a.repeats, a.batch) if dev == "cuda"
+                   else (float("nan"), False))
             ratio = f"{cap[0] / eager:.2f}" if cap[1] else "—"
             cap_s = f"{cap[0]:.0f}" if cap[1] else "—"
-            print(f"{name:<17}{dev:<8}{foreach:>13.0f}{eager:>12.0f}{cap_s:>15}{eager / foreach:>15.2f}{ratio:>16}")
+            print(f"{name:<{w}}{dev:<8}{foreach:>13.0f}{eager:>12.0f}{cap_s:>15}{eager / foreach:>15.2f}{ratio:>16}")
 
 
 if __name__ == "__main__":

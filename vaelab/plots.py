@@ -28,15 +28,21 @@ def scatter3d(x, y, title: str = "", max_points: int = 4000, ax=None):
 
 def planes(panels, ncols: int | None = None, size: float = 2.6, max_points: int = 4000, suptitle: str = ""):
     """A grid of 2-D scatters. ``panels``: list of ``(title, codes (N, >=2), labels (N,))``;
-    only the first two columns of each code are drawn."""
+    only the first two columns of each code are drawn. Binary labels are blue / orange, more classes
+    take the tab10 colours (label k -> colour k)."""
     n = len(panels)
     ncols = ncols or n
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
     for ax, (title, codes, y) in zip(axes.flat, panels):
         c, lab = _np(codes)[:max_points], _np(y).reshape(-1)[:max_points].astype(int)
-        order = np.argsort(lab, kind="stable")  # draw the rarer positive class on top
-        ax.scatter(c[order, 0], c[order, 1], c=LABEL_COLOURS[lab[order]], s=1.5, alpha=0.6, linewidths=0)
+        if lab.max(initial=0) <= 1:  # binary: blue / orange, the rarer positive class drawn on top
+            order = np.argsort(lab, kind="stable")
+            colours = LABEL_COLOURS[lab[order]]
+        else:  # several classes (e.g. digits): tab10, in random order so no class hides the others
+            order = np.random.default_rng(0).permutation(len(lab))
+            colours = plt.get_cmap("tab10")(lab[order] % 10)
+        ax.scatter(c[order, 0], c[order, 1], c=colours, s=1.5, alpha=0.6, linewidths=0)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     for ax in axes.flat[n:]:

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .. import runs
+from .. import report, runs
+from ..report import per_seed, sd as _sd, welch_p
 from ..data import swissroll
 from ..losses import reparameterize
 from ..metrics.mi import entropy_bits
@@ -152,46 +153,12 @@ COLUMNS = {"recon_mse": "recon MSE", "acc_z": "acc(z)", "mi_z": "I(y;z) bits", "
 
 def table(results: dict, models=MODELS, digits: int = 3):
     """One row per model: mean ± std over seeds of every metric (a pandas DataFrame of strings)."""
-    import pandas as pd
-
-    rows = {}
-    for name in models:
-        ms = [r["metrics"] for (m, _), r in results.items() if m == name]
-        row = {}
-        for key, col in COLUMNS.items():
-            vals = [m[key] for m in ms if key in m]
-            row[col] = (f"{np.mean(vals):.{digits}f} ± {_sd(vals):.{digits}f}" if vals else "—")
-        rows[name] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def _sd(vals) -> float:
-    """Sample standard deviation over seeds (ddof = 1; 0 for a single seed)."""
-    return float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
-
-
-def per_seed(results: dict, name: str, key: str) -> list:
-    return [r["metrics"][key] for (m, _), r in results.items() if m == name and key in r["metrics"]]
-
-
-def welch_p(a, b) -> float:
-    """Two-sided p-value of Welch's t-test between two lists of per-seed values (NaN if undefined)."""
-    from scipy.stats import ttest_ind
-
-    if len(a) < 2 or len(b) < 2:
-        return float("nan")
-    return float(ttest_ind(a, b, equal_var=False).pvalue)
+    return report.table(results, models, COLUMNS, digits)
 
 
 def summary(results: dict, models=MODELS) -> dict:
     """Means (``"<model>.<metric>"``) and sample standard deviations (``"….std"``) over seeds."""
-    out = {}
-    for name in list(models) + ["data"]:
-        ms = [r["metrics"] for (m, _), r in results.items() if m == name]
-        for key in ms[0] if ms else []:
-            vals = [m[key] for m in ms]
-            out[f"{name}.{key}"], out[f"{name}.{key}.std"] = float(np.mean(vals)), _sd(vals)
-    return out
+    return report.summary(results, list(models) + ["data"])
 
 
 def latent_panels(results: dict, seed: int) -> list:
@@ -282,17 +249,4 @@ def adversary_sentence(results: dict) -> str:
     return f"{head}: the adversary reads (almost) nothing off z."
 
 
-def provenance(results: dict):
-    """One row per saved run, read from its weights record."""
-    import pandas as pd
-
-    rows = []
-    for (name, seed), r in results.items():
-        rec = r.get("record") or {}
-        if name == "data" or "sha256" not in rec:
-            continue
-        rows.append({"run": rec["run"], "profile": rec["config"]["profile"], "seed": seed,
-                     "iterations": rec.get("iterations"), "device": rec["device"],
-                     "wall s": round(rec["wall_s"], 1), "torch": rec["torch"], "commit": rec["git_commit"][:10],
-                     "sha256": rec["sha256"][:16]})
-    return pd.DataFrame(rows)
+provenance = report.provenance

@@ -1,0 +1,49 @@
+"""Sample-based entropy and KL estimates, for posteriors that have no density (AVB's implicit q).
+
+Kozachenko & Leonenko (1987), in the form of Kraskov, Stögbauer, Grassberger, "Estimating mutual
+information", Phys. Rev. E 69 (2004), eq. 20: for N samples in R^d and eps_i the Euclidean distance
+from sample i to its k-th nearest neighbour,
+
+    H(q) ~= psi(N) - psi(k) + log V_d + (d / N) * sum_i log eps_i,     V_d = pi^(d/2) / Gamma(d/2 + 1)
+
+(nats; V_d is the volume of the unit d-ball). Then KL(q || N(0, I)) = -H(q) - E_q log N(z; 0, I),
+with the second term a plain Monte Carlo average over the same samples. The estimate is consistent;
+its bias shrinks with N and is small in the 2-D latents of this book (tested against closed forms).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def knn_entropy(samples: torch.Tensor, k: int = 3, chunk: int = 2048) -> torch.Tensor:
+    """Kozachenko–Leonenko entropy (nats) of the distribution of ``samples`` (..., N, d); one value per
+    leading index. Distances are computed in chunks of ``chunk`` rows (memory N * chunk)."""
+    if samples.dim() < 2:
+        raise ValueError(f"samples must be (..., N, d), got shape {tuple(samples.shape)}")
+    n, d = samples.shape[-2:]
+    if not 1 <= k < n:
+        raise ValueError(f"k must be in [1, N - 1] = [1, {n - 1}], got {k}")
+    x = samples.double()
+    log_eps = []
+    for i in range(0, n, chunk):
+        dist = torch.cdist(x[..., i:i + chunk, :], x)          # (..., c, N)
+        # the (k+1)-th smallest distance: the smallest is the point itself (0)
+        kth = dist.topk(k + 1, dim=-1, largest=False).values[..., k]
+        if (kth <= 0).any():
+            raise ValueError("duplicate samples: the k-th neighbour distance is 0, the entropy estimate "
+                             "diverges; the distribution has atoms (or k is too small for the duplicates)")
+        log_eps.append(kth.log())
+    log_eps = torch.cat(log_eps, -1)
+    log_vd = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1)
+    return (torch.special.digamma(torch.tensor(float(n), dtype=torch.float64))
+            - torch.special.digamma(torch.tensor(float(k), dtype=torch.float64))
+            + log_vd + d * log_eps.mean(-1))
+
+
+def kl_to_standard_normal(samples: torch.Tensor, k: int = 3) -> torch.Tensor:
+    """KL(q || N(0, I)) in nats from samples (..., N, d) of q: -H_kNN(q) - mean log N(z; 0, I)."""
+    d = samples.shape[-1]
+    log_p = -0.5 * (samples.double() ** 2).sum(-1) - 0.5 * d * math.log(2 * math.pi)
+    return -knn_entropy(samples, k) - log_p.mean(-1)

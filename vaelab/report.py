@@ -1,0 +1,69 @@
+"""Tables and statistics that every chapter writes from its results.
+
+A chapter's ``results`` maps ``(model name, seed)`` to ``{"model", "record", "metrics"}``; entries
+whose name is not a model (for example ``("data", seed)``) are skipped where a model is meant.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def sd(vals) -> float:
+    """Sample standard deviation over seeds (ddof = 1; 0 for a single seed)."""
+    return float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+
+
+def per_seed(results: dict, name: str, key: str) -> list:
+    """``metrics[key]`` of every seed of model ``name``, in the order of ``results``."""
+    return [r["metrics"][key] for (m, _), r in results.items() if m == name and key in r["metrics"]]
+
+
+def welch_p(a, b) -> float:
+    """Two-sided p-value of Welch's t-test between two lists of per-seed values (NaN if undefined)."""
+    from scipy.stats import ttest_ind
+
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    return float(ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def table(results: dict, models, columns: dict, digits: int = 3):
+    """One row per model, one column per ``columns`` entry (metric key -> header): mean ± sd over
+    seeds as strings ("—" where a model lacks the metric); a pandas DataFrame."""
+    import pandas as pd
+
+    rows = {}
+    for name in models:
+        row = {}
+        for key, col in columns.items():
+            vals = per_seed(results, name, key)
+            row[col] = f"{np.mean(vals):.{digits}f} ± {sd(vals):.{digits}f}" if vals else "—"
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def summary(results: dict, names) -> dict:
+    """Means (``"<name>.<metric>"``) and sample standard deviations (``"….std"``) over seeds."""
+    out = {}
+    for name in names:
+        ms = [r["metrics"] for (m, _), r in results.items() if m == name]
+        for key in ms[0] if ms else []:
+            vals = [m[key] for m in ms]
+            out[f"{name}.{key}"], out[f"{name}.{key}.std"] = float(np.mean(vals)), sd(vals)
+    return out
+
+
+def provenance(results: dict):
+    """One row per saved run, read from its weights record (runs without a saved record are skipped)."""
+    import pandas as pd
+
+    rows = []
+    for (name, seed), r in results.items():
+        rec = r.get("record") or {}
+        if "sha256" not in rec:
+            continue
+        rows.append({"run": rec["run"], "profile": rec["config"]["profile"], "seed": seed,
+                     "iterations": rec.get("iterations"), "device": rec["device"],
+                     "wall s": round(rec["wall_s"], 1), "torch": rec["torch"], "commit": rec["git_commit"][:10],
+                     "sha256": rec["sha256"][:16]})
+    return pd.DataFrame(rows)
