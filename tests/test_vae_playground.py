@@ -101,18 +101,57 @@ def test_transfer_targets_are_the_bare_backgrounds_of_dataset_1():
 def test_judge_data_labels_name_the_background_each_image_was_drawn_on():
     x = torch.zeros(6, 1, 28, 28)
     x[:, :, 10:18, 12:16] = 1.0  # a "digit"
-    D = {"train": {}}
     parts = {}
+    labels = (torch.tensor([0, 1, 1, 0, 1, 0]), torch.tensor([1, 1, 0, 0, 0, 1]))  # differ between datasets
     for ds, styles in enumerate(vc.DATASET_STYLES):
-        bg = torch.tensor([0, 1, 1, 0, 1, 0])
+        bg = labels[ds]
         parts[f"x{ds}"] = torch.stack([backgrounds.compose(x[i:i + 1], styles[b])[0] for i, b in enumerate(bg)])
         parts[f"background{ds}"] = bg
-    D["train"] = {**parts, "digit": torch.arange(6)}
-    J = vc.judge_data(D, "train")
+    J = vc.judge_data({"train": {**parts, "digit": torch.arange(6)}}, "train")
     assert len(J["x"]) == 12 and J["digit"].tolist() == list(range(6)) * 2
     for img, label in zip(J["x"], J["background"]):
         pat = torch.from_numpy(backgrounds.pattern(vc.BACKGROUNDS[label]))
-        assert torch.equal(img[0, 0], pat[0])  # the corner pixel shows the named background
+        assert torch.equal(img[0, 0], pat[0])  # the top row shows the named background
+
+
+class PixelJudge:
+    """Stands in for a trained judge: a fixed rule on the pixels."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def predict(self, x):
+        return self.rule(x)
+
+
+def test_transfer_floor_is_what_the_judges_say_about_the_bare_targets():
+    d = {"digit": torch.tensor([3, 7, 3, 7, 1, 3])}
+    blank = vc.BACKGROUNDS.index("blank")
+    vertical = vc.BACKGROUNDS.index("vertical")
+    J = {"digit": PixelJudge(lambda x: torch.full((len(x),), 3)),  # always says "3"
+         "background": PixelJudge(lambda x: torch.where(x.flatten(1).sum(1) > 0, vertical, blank))}
+    floor = vc.transfer_floor(J, d, 6)
+    assert floor["floor_digit"] == pytest.approx(3 / 6)
+    # targets alternate vertical, blank: both judges right for the sources with digit 3 -> all of them
+    assert floor["floor_both"] == pytest.approx(3 / 6)
+    J["background"] = PixelJudge(lambda x: torch.full((len(x),), blank))  # wrong on every vertical target
+    assert vc.transfer_floor(J, d, 6)["floor_both"] == pytest.approx(1 / 6)  # only index 5 is a blank target with digit 3
+
+
+def test_pixel_entropy_is_the_bernoulli_entropy():
+    x = torch.zeros(3, 1, 28, 28)
+    x[1] = 1.0
+    x[2] = 0.5
+    h = vc.pixel_entropy(x)
+    assert h[0] == 0 and h[1] == 0
+    assert h[2].item() == pytest.approx(784 * math.log(2))
+
+
+def test_paired_p_detects_a_consistent_shift_and_refuses_undefined_cases():
+    a = [1.0, 2.0, 3.0, 4.0]
+    assert report.paired_p(a, [v + 0.5 + 0.01 * i for i, v in enumerate(a)]) < 0.001
+    assert math.isnan(report.paired_p([1.0], [2.0]))
+    assert math.isnan(report.paired_p(a, [v + 1 for v in a]))  # identical differences: no variance
 
 
 def test_image_classifier_learns_a_separable_task():

@@ -10,7 +10,7 @@ def test_record_round_trip_and_hash_refusal(tmp_path):
     torch.manual_seed(0)
     m = VAE(VAEConfig(hidden=8))
     rec = weights.save(tmp_path / "run", m, config=m.cfg, metrics={"mse": 0.5}, seed=3, device="cpu", wall_s=1.25)
-    for key in ("config", "metrics", "seed", "git_commit", "device", "torch", "wall_s", "sha256"):
+    for key in ("config", "metrics", "seed", "git_commit", "git_dirty", "device", "torch", "wall_s", "sha256"):
         assert key in rec
     m2 = VAE(VAEConfig(hidden=8))
     _, rec2 = weights.load(tmp_path / "run", m2)

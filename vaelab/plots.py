@@ -27,22 +27,28 @@ def scatter3d(x, y, title: str = "", max_points: int = 4000, ax=None):
 
 
 def planes(panels, ncols: int | None = None, size: float = 2.6, max_points: int = 4000, suptitle: str = ""):
-    """A grid of 2-D scatters. ``panels``: list of ``(title, codes (N, >=2), labels (N,))``;
-    only the first two columns of each code are drawn. Binary labels are blue / orange, more classes
-    take the tab10 colours (label k -> colour k)."""
+    """A grid of 2-D scatters. ``panels``: list of ``(title, codes (N, >=2), labels (N,))`` or
+    ``(title, codes, labels, class_names)``; only the first two columns of each code are drawn. Binary
+    labels are blue / orange, more classes take the tab10 colours (label k -> colour k). With
+    ``class_names`` the panel gets a legend."""
     n = len(panels)
     ncols = ncols or n
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for ax, (title, codes, y) in zip(axes.flat, panels):
+    for ax, (title, codes, y, *names) in zip(axes.flat, panels):
         c, lab = _np(codes)[:max_points], _np(y).reshape(-1)[:max_points].astype(int)
-        if lab.max(initial=0) <= 1:  # binary: blue / orange, the rarer positive class drawn on top
+        binary = lab.max(initial=0) <= 1
+        palette = (lambda k: LABEL_COLOURS[k]) if binary else (lambda k: plt.get_cmap("tab10")(k % 10))
+        if binary:  # the rarer positive class drawn on top
             order = np.argsort(lab, kind="stable")
-            colours = LABEL_COLOURS[lab[order]]
-        else:  # several classes (e.g. digits): tab10, in random order so no class hides the others
+        else:  # several classes (e.g. digits): random order so no class hides the others
             order = np.random.default_rng(0).permutation(len(lab))
-            colours = plt.get_cmap("tab10")(lab[order] % 10)
-        ax.scatter(c[order, 0], c[order, 1], c=colours, s=1.5, alpha=0.6, linewidths=0)
+        ax.scatter(c[order, 0], c[order, 1], c=[palette(k) for k in lab[order]], s=1.5, alpha=0.6, linewidths=0)
+        if names:
+            present = sorted(set(lab.tolist()))
+            handles = [plt.Line2D([], [], ls="", marker="o", ms=3, color=palette(k)) for k in present]
+            ax.legend(handles, [str(names[0][k]) for k in present], fontsize=5, loc="best", ncol=2,
+                      handletextpad=0.1, columnspacing=0.4, borderpad=0.2)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     for ax in axes.flat[n:]:

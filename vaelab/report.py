@@ -27,6 +27,15 @@ def welch_p(a, b) -> float:
     return float(ttest_ind(a, b, equal_var=False).pvalue)
 
 
+def paired_p(a, b) -> float:
+    """Two-sided p-value of the paired t-test between per-seed values a[i], b[i] (NaN if undefined)."""
+    from scipy.stats import ttest_rel
+
+    if len(a) != len(b) or len(a) < 2 or np.allclose(np.subtract(a, b), np.mean(np.subtract(a, b))):
+        return float("nan")
+    return float(ttest_rel(a, b).pvalue)
+
+
 def table(results: dict, models, columns: dict, digits: int = 3):
     """One row per model, one column per ``columns`` entry (metric key -> header): mean ± sd over
     seeds as strings ("—" where a model lacks the metric); a pandas DataFrame."""
@@ -54,7 +63,8 @@ def summary(results: dict, names) -> dict:
 
 
 def provenance(results: dict):
-    """One row per saved run, read from its weights record (runs without a saved record are skipped)."""
+    """One row per saved run, read from its weights record (runs without a saved record are skipped). A
+    commit marked "+dirty" had uncommitted changes under vaelab/ when the run was saved."""
     import pandas as pd
 
     rows = []
@@ -64,6 +74,6 @@ def provenance(results: dict):
             continue
         rows.append({"run": rec["run"], "profile": rec["config"]["profile"], "seed": seed,
                      "iterations": rec.get("iterations"), "device": rec["device"],
-                     "wall s": round(rec["wall_s"], 1), "torch": rec["torch"], "commit": rec["git_commit"][:10],
+                     "wall s": round(rec["wall_s"], 1), "torch": rec["torch"], "commit": rec["git_commit"][:10] + ("+dirty" if rec.get("git_dirty") else ""),
                      "sha256": rec["sha256"][:16]})
     return pd.DataFrame(rows)

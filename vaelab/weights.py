@@ -41,6 +41,17 @@ def git_commit() -> str:
         return "unknown"
 
 
+def git_dirty() -> bool | None:
+    """True when the package's code differs from the commit (changed or untracked files under vaelab/):
+    the record's commit then does not hold the code that trained the run. None if git is unavailable."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "vaelab"], cwd=REPO, capture_output=True,
+                             text=True, timeout=10)
+        return bool(out.stdout.strip()) if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def device_name(device: torch.device | str) -> str:
     device = torch.device(device)
     if device.type == "cuda":
@@ -74,6 +85,7 @@ def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, se
         "metrics": metrics,
         "seed": seed,
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
         "device": device_name(device),
         "torch": torch.__version__,
         "wall_s": round(float(wall_s), 3),
