@@ -8,9 +8,10 @@ import pytest
 
 from vaelab import REPO
 
-CHAPTERS = ["toy_csvae", "datasets"]
+CHAPTERS = ["toy_csvae", "vae_playground", "datasets"]
 #: what each chapter's NBVAL_CHECK_OUTPUT cells must mention
 EXPECT = {"toy_csvae": ("VAE", "CondVAE", "CondVAE-info", "CSVAE", "CSVAE-noadv", "CSVAE-strongadv"),
+          "vae_playground": ("-log 4", "VAE", "AVB", "Conjoint VAE", "Conjoint AVB", "pass 4", "private0 → digit"),
           "datasets": ("Eyeglasses", "four points")}
 
 

@@ -62,13 +62,13 @@ PROFILES = {
     # the published pages: the four points 10x longer than the reference's launcher; the conjoint models
     # with narrower nets for 2.5 epochs (the reference: full widths, 1000 epochs) -- see the chapter
     "book": Profile(points_iterations=2000, points_samples=4000, points_prior_samples=100_000,
-                    conjoint_n_train=0, conjoint_n_test=5000, conjoint_iterations=1500, conjoint_nets="small",
+                    conjoint_n_train=0, conjoint_n_test=2000, conjoint_iterations=1500, conjoint_nets="small",
                     judge_iterations=1500, probe_steps=300),
     # the reference's lengths: launcher.py (200 epochs of one batch of 400) and conjoint_experiments.py
     # (1000 epochs of batches of 100 pairs over its 49,900 training pairs: 499 batches per epoch; its
     # digits are the 50,000 images of Larochelle et al.'s MNIST-variations file, here MNIST's 60,000)
     "paper": Profile(points_iterations=200, points_samples=4000, points_prior_samples=100_000,
-                     conjoint_n_train=0, conjoint_n_test=5000, conjoint_iterations=1000 * 499,
+                     conjoint_n_train=0, conjoint_n_test=10_000, conjoint_iterations=1000 * 499,
                      conjoint_nets="reference", judge_iterations=3000, probe_steps=300),
 }
 

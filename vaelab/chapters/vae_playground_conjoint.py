@@ -180,7 +180,8 @@ def evaluate(model, D: dict, J: dict, profile: Profile, seed: int) -> dict:
         p = train_probe(ctr[code], tr[label], cte[code], te[label], hidden=PROBE_HIDDEN, steps=profile.probe_steps,
                         seed=seed)
         out[f"probe_{code}_{label}"] = p.accuracy
-    out["majority_digit"] = p.majority
+        if label == "digit":
+            out["majority_digit"] = p.majority  # test accuracy of always answering the commonest training digit
     t = transfer(model, te, profile, seed)
     for k, xk in enumerate(t["x"]):
         dig = J["digit"].predict(xk) == t["source_digit"]
