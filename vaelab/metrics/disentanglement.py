@@ -120,6 +120,17 @@ def _same_width(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
         raise ValueError(f"{name_b} has {b.shape[1]} columns but {name_a} has {a.shape[1]}")
 
 
+def _train_test(codes_train, factors_train, codes_test, factors_test):
+    """The four arrays as float64 matrices, checked: rows match within a split, columns across splits."""
+    ztr, ytr = _as_matrix(codes_train, "codes_train"), _as_matrix(factors_train, "factors_train")
+    zte, yte = _as_matrix(codes_test, "codes_test"), _as_matrix(factors_test, "factors_test")
+    _same_length(ztr, ytr, "codes_train", "factors_train")
+    _same_length(zte, yte, "codes_test", "factors_test")
+    _same_width(ztr, zte, "codes_train", "codes_test")
+    _same_width(ytr, yte, "factors_train", "factors_test")
+    return ztr, ytr, zte, yte
+
+
 def _is_integer(a: np.ndarray) -> np.ndarray:
     """Per column: are all values integers?"""
     return (a == np.round(a)).all(axis=0)
@@ -323,12 +334,7 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, model: str = "g
     ``informativeness_train_per_factor`` and ``informativeness_test_per_factor`` (k,),
     ``skipped_factors`` (factors constant on the training set, left out of everything).
     """
-    ztr, ytr = _as_matrix(codes_train, "codes_train"), _as_matrix(factors_train, "factors_train")
-    zte, yte = _as_matrix(codes_test, "codes_test"), _as_matrix(factors_test, "factors_test")
-    _same_length(ztr, ytr, "codes_train", "factors_train")
-    _same_length(zte, yte, "codes_test", "factors_test")
-    _same_width(ztr, zte, "codes_train", "codes_test")
-    _same_width(ytr, yte, "factors_train", "factors_test")
+    ztr, ytr, zte, yte = _train_test(codes_train, factors_train, codes_test, factors_test)
     if model not in DCI_MODELS:
         raise ValueError(f"model must be one of {DCI_MODELS}, got {model!r}")
     if n_estimators is not None and (isinstance(n_estimators, bool) or not isinstance(n_estimators, (int, np.integer))
@@ -411,12 +417,7 @@ def sap(codes_train, factors_train, codes_test, factors_test, continuous=False, 
     """
     from sklearn.svm import LinearSVC
 
-    ztr, ytr = _as_matrix(codes_train, "codes_train"), _as_matrix(factors_train, "factors_train")
-    zte, yte = _as_matrix(codes_test, "codes_test"), _as_matrix(factors_test, "factors_test")
-    _same_length(ztr, ytr, "codes_train", "factors_train")
-    _same_length(zte, yte, "codes_test", "factors_test")
-    _same_width(ztr, zte, "codes_train", "codes_test")
-    _same_width(ytr, yte, "factors_train", "factors_test")
+    ztr, ytr, zte, yte = _train_test(codes_train, factors_train, codes_test, factors_test)
     if ztr.shape[1] < 2:
         raise ValueError(f"codes_train needs at least 2 columns for a gap between the top two, got {ztr.shape[1]}")
     if not (isinstance(C, (int, float, np.floating)) and C > 0):
