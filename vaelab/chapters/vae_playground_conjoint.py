@@ -268,10 +268,6 @@ def transfer_strips(results: dict, D: dict, profile: Profile, seed: int, n: int 
     return out
 
 
-def success_summary(results: dict) -> dict:
-    return report.summary(results, CONJOINT_MODELS)
-
-
 def mean_curve(results: dict, name: str, what: str = "both") -> tuple[np.ndarray, np.ndarray]:
     """Mean and sd over seeds of transfer success per pass."""
     keys = sorted((k for k in next(r for (m, _), r in results.items() if m == name)["metrics"]
