@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .. import report, runs
-from ..report import per_seed, sd as _sd, welch_p
+from ..report import per_seed, sd, welch_p
 from ..data import swissroll
 from ..losses import reparameterize
 from ..metrics.mi import entropy_bits
@@ -199,7 +199,7 @@ def _compare(results, a: str, b: str, key: str = "mi_z", alpha: float = 0.05):
     """(mean ± sd text of b, verdict) comparing model b with model a on ``key`` over seeds."""
     va, vb = per_seed(results, a, key), per_seed(results, b, key)
     p = welch_p(va, vb)
-    text = f"{np.mean(vb):.3f} ± {_sd(vb):.3f} bits"
+    text = f"{np.mean(vb):.3f} ± {sd(vb):.3f} bits"
     if not p < alpha:  # also when p is NaN (one seed)
         return text, "same", p
     return text, ("more" if np.mean(vb) > np.mean(va) else "less"), p

@@ -27,20 +27,22 @@ from ..data import backgrounds
 from ..metrics.image_classifier import ImageClassifier, ImageClassifierConfig
 from ..metrics.probes import train_probe
 from ..models.bernoulli_vae import bernoulli_log_prob
-from ..models.conjoint import DATASET_STYLES, ConjointAVB, ConjointAVBConfig, ConjointVAE, ConjointVAEConfig
+from ..models.conjoint import (DATASET_STYLES, ConjointAVB, ConjointAVBConfig, ConjointVAE, ConjointVAEConfig,
+                               paired_data)
 from .vae_playground import CHAPTER, PROFILES, Profile
 
 CONJOINT_MODELS = ("Conjoint VAE", "Conjoint AVB")
 SLUG = {"Conjoint VAE": "conjoint_vae", "Conjoint AVB": "conjoint_avb"}
-#: the background judge's classes: dataset 0's styles, then dataset 1's
+#: the background judge's classes: dataset 0's styles, then dataset 1's (dataset 1's style i is class N0 + i)
 BACKGROUNDS = DATASET_STYLES[0] + DATASET_STYLES[1]
+N0 = len(DATASET_STYLES[0])
 #: "small": the book's narrower nets (a quarter of the conv filters, 200 instead of 800 hidden units,
 #: discriminator branches of two 256-unit layers instead of four 512-unit ones); "reference": the defaults
 NETS = {"reference": {}, "small": {"conv_filters": (16, 32, 64), "enc_hidden": 200}}
 AVB_NETS = {"reference": {}, "small": {"disc_hidden": 256, "disc_n_hidden": 2}}
-#: the probes: (code, label) pairs
 #: hidden units of each latent probe; batch size of the judges' training
 PROBE_HIDDEN, JUDGE_BATCH = 32, 128
+#: the probes: (code, label) pairs
 PROBES = (("shared", "digit"), ("shared", "background0"), ("shared", "background1"),
           ("private0", "digit"), ("private0", "background0"), ("private1", "digit"), ("private1", "background1"))
 
@@ -65,8 +67,6 @@ def build(name: str, nets: str) -> torch.nn.Module:
 def data(profile: Profile, root=None) -> dict:
     """``{"train", "test"}`` of :func:`vaelab.models.conjoint.paired_data` (dataset seeds 0 and 1, as the
     reference draws each dataset's backgrounds once)."""
-    from ..models.conjoint import paired_data
-
     n = profile.conjoint_n_train or None
     return {"train": paired_data("train", n, root=root), "test": paired_data("test", profile.conjoint_n_test, root=root)}
 
@@ -75,9 +75,8 @@ def judge_data(D: dict, split: str) -> dict:
     """Both datasets' images of ``split`` stacked: ``{"x", "digit", "background"}`` (background indexes
     :data:`BACKGROUNDS`)."""
     d = D[split]
-    n0 = len(DATASET_STYLES[0])
     return {"x": torch.cat([d["x0"], d["x1"]]), "digit": torch.cat([d["digit"], d["digit"]]),
-            "background": torch.cat([d["background0"], d["background1"] + n0])}
+            "background": torch.cat([d["background0"], d["background1"] + N0])}
 
 
 def judges(params, D: dict, progress: bool = True) -> dict:
@@ -131,7 +130,7 @@ def transfer(model, d: dict, profile: Profile, seed: int, n: int | None = None) 
         torch.manual_seed(seed)
         xs = model.background_transfer(d["x0"][:n], style, which_target=1,
                                        iterations=profile.transfer_iterations, return_all=True)
-    return {"x": xs, "source_digit": d["digit"][:n], "target_background": idx + len(DATASET_STYLES[0])}
+    return {"x": xs, "source_digit": d["digit"][:n], "target_background": idx + N0}
 
 
 def pixel_entropy(x: torch.Tensor) -> torch.Tensor:
@@ -148,7 +147,7 @@ def transfer_floor(J: dict, d: dict, n: int) -> dict:
     ignored the source digit would still count as a success -- the floor of the transfer scores."""
     idx, style = transfer_targets(n)
     dig = J["digit"].predict(style) == d["digit"][:n]
-    bg = J["background"].predict(style) == idx + len(DATASET_STYLES[0])
+    bg = J["background"].predict(style) == idx + N0
     return {"floor_digit": float(dig.float().mean()), "floor_both": float((dig & bg).float().mean())}
 
 
@@ -169,9 +168,8 @@ def evaluate(model, D: dict, J: dict, profile: Profile, seed: int) -> dict:
         recs.append(torch.sigmoid(logits))
     r0, r1 = recs
     out["recon_digit"] = 0.5 * (J["digit"].accuracy(r0, te["digit"]) + J["digit"].accuracy(r1, te["digit"]))
-    n0 = len(DATASET_STYLES[0])
     out["recon_background"] = 0.5 * (J["background"].accuracy(r0, te["background0"])
-                                     + J["background"].accuracy(r1, te["background1"] + n0))
+                                     + J["background"].accuracy(r1, te["background1"] + N0))
     # probes: train on codes of training pairs (as many as test pairs), score on the test pairs
     n = len(te["x0"])
     tr = {k: v[:n] for k, v in D["train"].items()}
@@ -236,7 +234,6 @@ def latent_panels(results: dict, D: dict, seed: int, n: int = 2000) -> list:
     """(title, codes, labels) panels for :func:`vaelab.plots.planes`: each model's shared and private
     codes of the first n test pairs, each coloured by digit and by the background(s) it could hold."""
     te = {k: v[:n] for k, v in D["test"].items()}
-    n0 = len(DATASET_STYLES[0])
     panels = []
     for name in CONJOINT_MODELS:
         if (name, seed) not in results:
@@ -251,7 +248,7 @@ def latent_panels(results: dict, D: dict, seed: int, n: int = 2000) -> list:
                    (f"{short}: private z0, by digit", c["private0"], te["digit"], digits),
                    (f"{short}: private z0, by background 0", c["private0"], te["background0"], BACKGROUNDS),
                    (f"{short}: private z1, by digit", c["private1"], te["digit"], digits),
-                   (f"{short}: private z1, by background 1", c["private1"], te["background1"] + n0, BACKGROUNDS)]
+                   (f"{short}: private z1, by background 1", c["private1"], te["background1"] + N0, BACKGROUNDS)]
     return panels
 
 
@@ -268,12 +265,29 @@ def transfer_strips(results: dict, D: dict, profile: Profile, seed: int, n: int 
     return out
 
 
-def mean_curve(results: dict, name: str, what: str = "both") -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sd over seeds of transfer success per pass."""
-    keys = sorted((k for k in next(r for (m, _), r in results.items() if m == name)["metrics"]
-                   if k.startswith("transfer") and k.endswith(f"_{what}")), key=lambda k: int(k[8:].split("_")[0]))
-    vals = np.array([[r["metrics"][k] for k in keys] for (m, _), r in results.items() if m == name])
-    return vals.mean(0), (vals.std(0, ddof=1) if len(vals) > 1 else np.zeros(len(keys)))
+def transfer_curves(results: dict, profile: Profile, size=(11, 3)):
+    """Per model, mean ± sd over seeds of the judged digit, the judged background and both (success)
+    after each pass, with the bare targets' floor as a dotted line on the success panel."""
+    import matplotlib.pyplot as plt
+
+    passes = range(profile.transfer_iterations + 1)
+    fig, axes = plt.subplots(1, 3, figsize=size, sharey=True)
+    for ax, what in zip(axes, ("digit", "background", "both")):
+        for name in CONJOINT_MODELS:
+            vals = [report.per_seed(results, name, f"transfer{k}_{what}") for k in passes]
+            if not vals[0]:
+                continue
+            ax.errorbar(list(passes), [np.mean(v) for v in vals], yerr=[report.sd(v) for v in vals], marker="o",
+                        capsize=3, label=name)
+        ax.set_title("success: digit and background" if what == "both" else f"judged {what}")
+        ax.set_xlabel("pass k")
+    floor = [v for name in CONJOINT_MODELS for v in report.per_seed(results, name, "floor_both")]
+    if floor:
+        axes[2].axhline(np.mean(floor), color="k", ls=":", lw=1, label="bare target (floor)")
+    axes[0].set_ylabel("fraction of test digits")
+    axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def findings(results: dict, J: dict, profile: Profile) -> str:

@@ -137,6 +137,8 @@ class AVB(nn.Module):
         """``n_samples`` draws of q(z|x) for each x: (n_samples, batch, z_dim)."""
         return self.sample_z(x.expand((n_samples,) + x.shape))
 
+    posterior_samples = encode  # the name the Gaussian baseline shares (its ``encode`` gives mu, logvar)
+
     def decode_logits(self, z):
         """Logits of p(x|z); any leading dimensions."""
         return self.decoder(z)

@@ -109,6 +109,16 @@ class BernoulliVAE(nn.Module):
         return [Step("vae", self.loss, list(self.parameters()), lr=self.cfg.lr, betas=self.cfg.betas)]
 
     # ------------------------------------------------------------- evaluation
+    def posterior_samples(self, x, n_samples: int = 1):
+        """``n_samples`` draws of q(z|x) for each x: (n_samples, batch, z_dim), as :meth:`AVB.posterior_samples`."""
+        mu, logvar = self.encode(x)
+        return reparameterize(mu.expand((n_samples,) + mu.shape), logvar.expand((n_samples,) + logvar.shape))
+
+    def kl_estimate(self, x, n_samples: int = 1):
+        """KL(q(z|x) || p(z)) per data point, (batch,): the closed form (``n_samples`` is not needed; the
+        argument matches :meth:`AVB.kl_estimate`, whose KL is the discriminator's estimate)."""
+        return self.kl(x)
+
     def kl(self, x):
         """Closed-form KL(q(z|x) || N(0, I)) per data point, summed over latent dims: (batch,)."""
         mu, logvar = self.encode(x)
