@@ -23,11 +23,13 @@ def config_hash(config: dict) -> str:
 
 def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, data: dict, *,
            batch_size: int, iterations: int, seed: int, device, train: bool, save: bool,
-           evaluate=None, capture: bool | None = None, progress: bool = True, log_every: int = 500):
+           evaluate=None, capture: bool | None = None, progress: bool = True, log_every: int = 500,
+           lr_schedule=None):
     """Return ``(model, record, metrics)``; the model is in eval mode (``evaluate`` may have moved it).
 
     ``metrics = evaluate(model)``, computed once: for a trained run it is also stored in the record;
     for a loaded run it is computed from the loaded weights (the record keeps its training-time copy).
+    ``lr_schedule(iteration) -> factor`` scales every step's learning rate (the run config must say so).
     """
     device = torch.device(device)
     stem = REPO / "weights" / chapter / name
@@ -42,7 +44,7 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
     trainer = Trainer(model, model.steps(), data, batch_size=batch_size, iterations=iterations, seed=seed,
                       capture=(device.type == "cuda") if capture is None else capture,
                       ckpt_path=ckpt, ckpt_every=max(iterations // 10, 1), log_every=log_every,
-                      progress=progress, desc=f"{chapter}/{name}")
+                      progress=progress, desc=f"{chapter}/{name}", lr_schedule=lr_schedule)
     result = trainer.fit()
     ckpt.unlink(missing_ok=True)  # finished: a later train=True must train anew, not resume at the end
     model.eval()

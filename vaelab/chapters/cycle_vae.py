@@ -1,0 +1,257 @@
+"""Chapter 5: the cycle-consistent VAE (Jha, Anand, Singh, Veeravasarapu, ECCV'18) — profiles, data,
+training and the paper's classification table. Figures: :mod:`vaelab.chapters.cycle_vae_figures`.
+
+Experiments (:data:`EXPERIMENTS`): MNIST at (z, s) = (16, 16) and (64, 64) with the reference's nets,
+ToySprites (:mod:`vaelab.data.sprites`) in place of Reed's 2D Sprites at the paper's (512, 64), and the
+ablation without the reverse cycle at MNIST (16, 16).
+
+Metrics (:func:`evaluate`), on held-out images:
+
+* ``z_train``/``z_test``, ``s_train``/``s_test``: the paper's table. The reference's ``Classifier``
+  (256-256 MLP, BatchNorm, LeakyReLU) is trained on frozen style means z, or on frozen class codes s, to
+  predict the class (:func:`vaelab.models.cyclevae.fit_probe`); train and test accuracy in %. Low z
+  accuracy means the class did not leak into the style code.
+* ``recon_mse``: per-element MSE of an image decoded from its own (z mean, s).
+* MNIST: ``swap_acc``, how often a digit judge (a CNN trained on real MNIST) reads the *class source's*
+  digit in the swapped image D(z(x_style), s(x_class)); ``swap_leak``, how often it reads the *style
+  source's* digit instead (pairs with different digits only) — class information carried by z.
+* ToySprites: ``swap_mse``, the per-element MSE between the swapped image and the true sprite with the
+  class source's identity drawn in the style source's pose, direction and position (the generator knows
+  it); ``copy_mse``, the same for the class source itself (a model that ignores the style code).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from .. import report, runs
+from ..data import mnist, sprites
+from ..metrics.image_classifier import ImageClassifier, ImageClassifierConfig
+from ..models.cyclevae import CycleVAE, CycleVAEConfig, fit_probe, lr_schedule, reference_iterations
+
+CHAPTER = "cycle_vae"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    dataset: str          # "mnist" or "sprites"
+    z_dim: int
+    s_dim: int
+    reverse_cycle: bool
+    slug: str             # weights/cycle_vae/<slug>-s<seed>
+
+
+EXPERIMENTS = {
+    "MNIST 16/16": Experiment("mnist", 16, 16, True, "mnist16"),
+    "MNIST 64/64": Experiment("mnist", 64, 64, True, "mnist64"),
+    "ToySprites 512/64": Experiment("sprites", 512, 64, True, "sprites"),
+    "MNIST 16/16, no reverse cycle": Experiment("mnist", 16, 16, False, "mnist16-noreverse"),
+}
+TABLE_EXPERIMENTS = ("MNIST 16/16", "MNIST 64/64", "ToySprites 512/64")
+ABLATION = ("MNIST 16/16", "MNIST 16/16, no reverse cycle")
+
+#: Jha et al., Table 1, "Ours": (z train, z test, s train, s test) accuracy in %; the sprites row is
+#: Reed et al.'s 2D Sprites (672 characters), ours is ToySprites (500 identities)
+PAPER = {"MNIST 16/16": (17.72, 17.56, 99.72, 98.35), "MNIST 64/64": (26.04, 26.55, 99.95, 98.33),
+         "ToySprites 512/64": (11.55, 11.47, 98.53, 97.16)}
+PROBE_COLUMNS = {"z_train": "z train %", "z_test": "z test %", "s_train": "s train %", "s_test": "s test %"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    mnist_iterations: int     # MNIST runs: iterations at batch 64
+    sprites_iterations: int   # ToySprites runs: iterations at batch 64
+    mnist_train: int          # MNIST training images (0: all 60,000), each paired with a same-digit partner
+    sprite_pairs: int         # ToySprites training pairs (same identity, independent pose/direction/shift)
+    probe_train: int          # held-out codes the probes train on (MNIST: training images; sprites: fresh)
+    probe_test: int           # codes the probes are tested on (MNIST: test images; sprites: fresh)
+    probe_epochs: int         # epochs of each probe
+    judge_iterations: int     # the MNIST digit judge, batch 128
+    batch_size: int = 64      # main.py
+    lr_drop_at: float = 0.8   # StepLR(80 of 100 epochs, gamma 0.1)
+
+
+PROFILES = {
+    "smoke": Profile(mnist_iterations=8, sprites_iterations=6, mnist_train=1000, sprite_pairs=256,
+                     probe_train=400, probe_test=300, probe_epochs=2, judge_iterations=20),
+    # the published pages: 3,000 MNIST iterations (3.2 epochs; the reference runs 100 epochs = 93,700) and
+    # 1,200 sprite iterations -- what a 2-core CPU trains in about an hour for all twelve runs
+    "book": Profile(mnist_iterations=3000, sprites_iterations=1200, mnist_train=0, sprite_pairs=10_000,
+                    probe_train=10_000, probe_test=5_000, probe_epochs=20, judge_iterations=1500),
+    # the reference's length (main.py: 100 epochs of 937 batches) for every dataset
+    "paper": Profile(mnist_iterations=reference_iterations(), sprites_iterations=reference_iterations(),
+                     mnist_train=0, sprite_pairs=50_000, probe_train=60_000, probe_test=10_000,
+                     probe_epochs=20, judge_iterations=3000),
+}
+
+
+# --------------------------------------------------------------------------------------------- data
+def partners(y: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """For every row, the index of a random *other* row with the same label (the reference pairs each image
+    with a random same-class image). Raises if a class has a single member."""
+    y = torch.as_tensor(y).cpu()
+    rng = np.random.default_rng([seed, 5])
+    out = torch.empty(len(y), dtype=torch.long)
+    for c in torch.unique(y):
+        idx = torch.nonzero(y == c).flatten().numpy()
+        if len(idx) < 2:
+            raise ValueError(f"class {int(c)} has {len(idx)} image(s); a same-class pair needs two")
+        shift = rng.integers(1, len(idx), len(idx))       # never 0: never the image itself
+        out[idx] = torch.from_numpy(idx[(np.arange(len(idx)) + shift) % len(idx)])
+    return out
+
+
+def mnist_data(profile: Profile, root=None) -> dict:
+    """``{"train": {"x1", "x2"}, "probe_train": {"x", "y"}, "probe_test": {"x", "y"}, "labels",
+    "n_classes"}``: training pairs (each training image with a fixed same-digit partner; ``labels`` are x1's), the first ``probe_train`` training images
+    and the first ``probe_test`` test images for the probes."""
+    x, y = mnist.load("train", root=root)
+    xt, yt = mnist.load("test", root=root)
+    if profile.mnist_train:
+        x, y = x[:profile.mnist_train], y[:profile.mnist_train]
+    p = partners(y)
+    return {"train": {"x1": x, "x2": x[p]}, "labels": y, "probe_train": {"x": x[:profile.probe_train], "y": y[:profile.probe_train]},
+            "probe_test": {"x": xt[:profile.probe_test], "y": yt[:profile.probe_test]}, "n_classes": 10}
+
+
+def sprites_data(profile: Profile) -> dict:
+    """The same layout for ToySprites over all identities: training pairs of seed 0, probe sprites of seeds 1
+    (train) and 2 (test) — the same identities in fresh poses, directions and positions (a classifier can
+    only be tested on classes it has seen). The test set keeps its factors for the swap truth."""
+    tr = sprites.pairs(profile.sprite_pairs, seed=0)
+    pt, te = sprites.make(profile.probe_train, seed=1), sprites.make(profile.probe_test, seed=2)
+    return {"train": {"x1": tr["x1"], "x2": tr["x2"]}, "probe_train": {"x": pt["x"], "y": pt["identity"]},
+            "probe_test": {"x": te["x"], "y": te["identity"], **{k: te[k] for k in sprites.UNSPECIFIED}},
+            "n_classes": sprites.N_IDENTITIES}
+
+
+def load_data(datasets, profile: Profile, data_root) -> dict:
+    out = {}
+    if "mnist" in datasets:
+        out["mnist"] = mnist_data(profile, root=data_root / "mnist")
+    if "sprites" in datasets:
+        out["sprites"] = sprites_data(profile)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- runs
+def build(name: str) -> CycleVAE:
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
+    e = EXPERIMENTS[name]
+    return CycleVAE(CycleVAEConfig(arch=e.dataset, z_dim=e.z_dim, s_dim=e.s_dim, reverse_cycle=e.reverse_cycle))
+
+
+def iterations(name: str, profile: Profile) -> int:
+    return profile.mnist_iterations if EXPERIMENTS[name].dataset == "mnist" else profile.sprites_iterations
+
+
+def run_config(name: str, model: CycleVAE, profile_name: str, seed: int, n_pairs: int) -> dict:
+    p = PROFILES[profile_name]
+    return {"chapter": CHAPTER, "experiment": name, "model_config": asdict(model.cfg), "profile": profile_name,
+            "iterations": iterations(name, p), "batch_size": p.batch_size, "lr_drop_at": p.lr_drop_at,
+            "n_pairs": n_pairs, "seed": seed}
+
+
+def judge(params, D: dict, progress: bool = True) -> dict:
+    """Train or load the MNIST digit judge (seed 0): ``{"model", "record", "metrics": {"test_acc"}}``."""
+    profile = PROFILES[params.profile]
+    d = D["mnist"]
+    x, y = d["train"]["x1"], d["labels"]
+    torch.manual_seed(0)
+    model = ImageClassifier(ImageClassifierConfig(n_classes=10))
+    cfg = {"chapter": CHAPTER, "part": "judge", "model_config": asdict(model.cfg), "profile": params.profile,
+           "iterations": profile.judge_iterations, "n_train": len(x), "seed": 0}
+    te = d["probe_test"]
+    model, rec, m = runs.obtain(
+        CHAPTER, "judge_digit", model, cfg, {"x": x.to(params.device), "y": y.to(params.device)},
+        batch_size=128, iterations=profile.judge_iterations, seed=0, device=params.device, train=params.train,
+        save=params.profile != "smoke", evaluate=lambda c: {"test_acc": c.cpu().accuracy(te["x"], te["y"])},
+        progress=progress, log_every=max(profile.judge_iterations // 10, 1))
+    return {"model": model.cpu().eval(), "record": rec, "metrics": m}
+
+
+@torch.no_grad()
+def codes(model: CycleVAE, x: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """(style means, class codes) of x on the CPU, in batches."""
+    model = model.cpu()
+    parts = [model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
+def swap_partners(n: int, seed: int) -> torch.Tensor:
+    """The class source of each test image in the swap metrics: a fixed random permutation."""
+    return torch.from_numpy(np.random.default_rng([seed, 17]).permutation(n))
+
+
+def evaluate(model: CycleVAE, d: dict, profile: Profile, seed: int, digit_judge=None) -> dict:
+    """The metrics of the module docstring for one trained model on its dataset's ``d``."""
+    model = model.cpu()
+    tr, te = d["probe_train"], d["probe_test"]
+    ztr, str_ = codes(model, tr["x"])
+    zte, ste = codes(model, te["x"])
+    out = {}
+    for key, a, b in (("z", ztr, zte), ("s", str_, ste)):
+        acc_tr, acc_te = fit_probe(a, tr["y"], b, te["y"], epochs=profile.probe_epochs, seed=seed,
+                                   num_classes=d["n_classes"])
+        out[f"{key}_train"], out[f"{key}_test"] = 100 * acc_tr, 100 * acc_te
+    recon = torch.cat([model.decode(zte[i:i + 500], ste[i:i + 500]) for i in range(0, len(zte), 500)])
+    out["recon_mse"] = float(((recon - te["x"]) ** 2).mean())
+    perm = swap_partners(len(te["x"]), seed)
+    swapped = torch.cat([model.decode(zte[i:i + 500], ste[perm][i:i + 500]) for i in range(0, len(zte), 500)])
+    if "pose" in te:  # ToySprites: the generator knows the true swapped sprite
+        truth = sprites.render(te["y"][perm], te["pose"], te["direction"], te["dx"], te["dy"])
+        out["swap_mse"] = float(((swapped - truth) ** 2).mean())
+        out["copy_mse"] = float(((te["x"][perm] - truth) ** 2).mean())
+    if digit_judge is not None:
+        pred = digit_judge.predict(swapped)
+        y_style, y_class = te["y"], te["y"][perm]
+        out["swap_acc"] = 100 * float((pred == y_class).float().mean())
+        diff = y_style != y_class
+        out["swap_leak"] = 100 * float((pred[diff] == y_style[diff]).float().mean())
+    return out
+
+
+def run(params, experiments=tuple(EXPERIMENTS), D: dict | None = None, progress: bool = True) -> dict:
+    """Train or load every (experiment, seed): ``{(experiment, seed): {"model", "record", "metrics"}}``, plus
+    ``("judge: digit", 0)`` when an MNIST experiment is asked for."""
+    profile = PROFILES[params.profile]
+    datasets = {EXPERIMENTS[n].dataset for n in experiments}
+    D = D if D is not None else load_data(datasets, profile, params.data_root)
+    out, J = {}, None
+    if "mnist" in datasets:
+        J = judge(params, D, progress)
+        out[("judge: digit", 0)] = J
+    for name in experiments:
+        d = D[EXPERIMENTS[name].dataset]
+        train = {k: v.to(params.device) for k, v in d["train"].items()}
+        its = iterations(name, profile)
+        jm = J["model"] if J is not None and EXPERIMENTS[name].dataset == "mnist" else None
+        for seed in params.seeds:
+            torch.manual_seed(seed)
+            model = build(name)
+            model, rec, metrics = runs.obtain(
+                CHAPTER, f"{EXPERIMENTS[name].slug}-s{seed}", model,
+                run_config(name, model, params.profile, seed, len(train["x1"])), train,
+                batch_size=profile.batch_size, iterations=its, seed=seed, device=params.device, train=params.train,
+                save=params.profile != "smoke", lr_schedule=lr_schedule(its, profile.lr_drop_at),
+                evaluate=lambda m, d=d, s=seed, jm=jm: evaluate(m, d, profile, s, jm),
+                progress=progress, log_every=max(its // 20, 1))
+            out[(name, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics}
+    return out
+
+
+def probe_table(results: dict, experiments=TABLE_EXPERIMENTS):
+    """The paper's table: ours (mean ± sd over seeds) and, on the next row, the paper's."""
+    import pandas as pd
+
+    ours = report.table(results, experiments, PROBE_COLUMNS, digits=2)
+    rows = []
+    for name in experiments:
+        rows.append(pd.Series(ours.loc[name], name=f"{name} (ours)"))
+        if name in PAPER:
+            rows.append(pd.Series(dict(zip(PROBE_COLUMNS.values(), (f"{v:.2f}" for v in PAPER[name]))),
+                                  name=f"{name} (paper)"))
+    return pd.DataFrame(rows)
