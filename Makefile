@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # chapters in reading order (book/_toc.yml lists the same)
-CHAPTERS := toy_csvae vae_playground datasets
+CHAPTERS := toy_csvae cycle_vae vae_playground datasets
 
 .PHONY: test unit nbval book html gpu clean
 

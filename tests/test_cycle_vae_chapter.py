@@ -1,0 +1,186 @@
+"""The cycle-consistent VAE chapter's data, metrics and figures, on cases whose answer is known."""
+import numpy as np
+import pytest
+import torch
+
+from vaelab.chapters import cycle_vae as cv
+from vaelab.chapters import cycle_vae_figures as cf
+from vaelab.data import sprites
+from vaelab.models.cyclevae import CycleVAE, CycleVAEConfig
+
+
+def test_partners_share_the_label_and_are_never_the_image_itself():
+    y = torch.tensor([0, 1, 0, 2, 1, 2, 2, 0, 1, 1])
+    p = cv.partners(y, seed=3)
+    assert torch.equal(y[p], y)
+    assert not torch.any(p == torch.arange(len(y)))
+    assert torch.equal(cv.partners(y, seed=3), p)              # fixed by the seed
+    with pytest.raises(ValueError, match="class 3 has 1 image"):
+        cv.partners(torch.tensor([0, 0, 3]))
+
+
+def test_chance_is_the_most_common_training_class_on_the_test_labels():
+    d = {"probe_train": {"y": torch.tensor([2, 2, 2, 1])}, "probe_test": {"y": torch.tensor([2, 1, 1, 1])},
+         "n_classes": 3}
+    assert cv.chance(d) == pytest.approx(25.0)
+
+
+# ------------------------------------------------------------------------------------ oracle models
+class _Bank(torch.nn.Module):
+    """Looks each image up in a bank of known images (exact match)."""
+
+    def __init__(self, x):
+        super().__init__()
+        self.bank = x.flatten(1)
+
+    def index(self, x):
+        d = torch.cdist(x.flatten(1), self.bank, compute_mode="donot_use_mm_for_euclid_dist")
+        assert torch.all(d.min(1).values < 1e-4), "image not in the bank"
+        return d.argmin(1)
+
+
+class SpriteOracle(_Bank):
+    """z = the unspecified factors, s = one-hot identity; decoding renders the sprite: a perfect split."""
+
+    def __init__(self, x, f):
+        super().__init__(x)
+        self.f = f
+
+    def encode(self, x):
+        i = self.index(x)
+        z = torch.stack([self.f[k][i].float() for k in sprites.UNSPECIFIED], 1)
+        s = torch.nn.functional.one_hot(self.f["identity"][i], sprites.N_IDENTITIES).float()
+        return z, s
+
+    def decode(self, z, s):
+        z = z.round().long()
+        return sprites.render(s.argmax(1), z[:, 0], z[:, 1], z[:, 2], z[:, 3])
+
+
+def _sprite_set(n, seed, ids):
+    return sprites.make(n, seed=seed, identities=ids)
+
+
+def test_evaluate_scores_a_perfect_split_of_toysprites():
+    ids = [3, 77, 250, 499]
+    tr, te = _sprite_set(160, 1, ids), _sprite_set(80, 2, ids)
+    bank_x = torch.cat([tr["x"], te["x"]])
+    f = {k: torch.cat([tr[k], te[k]]) for k in ("identity", *sprites.UNSPECIFIED)}
+    d = {"probe_train": {"x": tr["x"], "y": tr["identity"]},
+         "probe_test": {"x": te["x"], "y": te["identity"], **{k: te[k] for k in sprites.UNSPECIFIED}},
+         "n_classes": sprites.N_IDENTITIES}
+    prof = cv.PROFILES["smoke"]
+    m = cv.evaluate(SpriteOracle(bank_x, f), d, cv.Profile(**{**prof.__dict__, "probe_epochs": 30}), seed=0)
+    assert m["recon_mse"] == pytest.approx(0.0, abs=1e-10)
+    assert m["swap_mse"] == pytest.approx(0.0, abs=1e-10)      # the swap is the true sprite
+    assert m["copy_mse"] > 1e-3                                 # copying the class source is not
+    assert m["s_test"] == pytest.approx(100.0)                  # one-hot identity: read perfectly
+    assert m["z_test"] < 60.0                                   # pose/direction/shift: 4 identities, chance 25 %
+
+
+class SwapByLookup(_Bank):
+    """s = the image's index, z = the image's index; decode returns the class source (or the style source)."""
+
+    def __init__(self, x, return_class=True):
+        super().__init__(x)
+        self.x, self.return_class = x, return_class
+
+    def encode(self, x):
+        i = self.index(x).float()[:, None]
+        return i, i
+
+    def decode(self, z, s):
+        return self.x[(s if self.return_class else z)[:, 0].long()]
+
+
+class LookupJudge(_Bank):
+    def __init__(self, x, y):
+        super().__init__(x)
+        self.y = y
+
+    def predict(self, x):
+        return self.y[self.index(x)]
+
+
+def test_swap_metrics_follow_the_class_source_and_the_style_source():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(60, 1, 28, 28, generator=g), torch.arange(60) % 10
+    d = {"probe_train": {"x": x[:40], "y": y[:40]}, "probe_test": {"x": x[40:], "y": y[40:]}, "n_classes": 10}
+    prof = cv.PROFILES["smoke"]
+    judge = LookupJudge(x, y)
+    good = cv.evaluate(SwapByLookup(x, True), d, prof, seed=1, digit_judge=judge)
+    assert good["swap_acc"] == pytest.approx(100.0) and good["swap_leak"] == pytest.approx(0.0)
+    assert good["recon_mse"] == pytest.approx(0.0, abs=1e-10)
+    bad = cv.evaluate(SwapByLookup(x, False), d, prof, seed=1, digit_judge=judge)
+    perm = cv.swap_partners(20, seed=1)
+    same = 100 * float((y[40:] == y[40:][perm]).float().mean())
+    assert bad["swap_acc"] == pytest.approx(same) and bad["swap_leak"] == pytest.approx(100.0)
+
+
+# ----------------------------------------------------------------------------------------- figures
+def test_sprite_truth_of_an_image_with_itself_is_the_image():
+    te = sprites.make(6, seed=4)
+    te = {"x": te["x"], "y": te["identity"], **{k: te[k] for k in sprites.UNSPECIFIED}}
+    t = cf.sprite_truth(te, torch.arange(6), torch.arange(6))
+    assert t.shape == (6, 6, 3, 64, 64)
+    for i in range(6):
+        assert torch.allclose(t[i, i], te["x"][i])
+    # row i keeps image i's pose/direction/position, column j takes image j's identity
+    want = sprites.render(te["y"][4:5], te["pose"][1:2], te["direction"][1:2], te["dx"][1:2], te["dy"][1:2])
+    assert torch.allclose(t[1, 4], want[0])
+
+
+def test_interpolation_ends_at_the_two_styles_with_the_third_class():
+    torch.manual_seed(0)
+    model = CycleVAE(CycleVAEConfig(z_dim=4, s_dim=3))
+    x = torch.rand(9, 1, 28, 28)
+    out = cf.interpolation(model, x[:3], x[3:6], x[6:9], steps=5).view(3, 5, 1, 28, 28)
+    za, _ = model.encode(x[:3])
+    zb, _ = model.encode(x[3:6])
+    _, s = model.encode(x[6:9])
+    assert torch.allclose(out[:, 0], model.decode(za, s), atol=1e-6)
+    assert torch.allclose(out[:, -1], model.decode(zb, s), atol=1e-6)
+    assert torch.allclose(out[:, 2], model.decode((za + zb) / 2, s), atol=1e-5)
+
+
+def test_swap_grid_cells_are_the_model_swaps():
+    torch.manual_seed(0)
+    model = CycleVAE(CycleVAEConfig(z_dim=4, s_dim=3))
+    xs, xc = torch.rand(2, 1, 28, 28), torch.rand(3, 1, 28, 28)
+    grid = model.swap(xs, xc, grid=True)
+    framed = cf._framed(xc, xs, grid)
+    assert framed.shape == (12, 1, 28, 28)
+    assert torch.allclose(framed[1:4], xc) and torch.allclose(framed[4], xs[0]) and torch.allclose(framed[8], xs[1])
+    assert torch.allclose(framed[6], model.swap(xs[:1], xc[1:2]))
+
+
+# -------------------------------------------------------------------------------------- the prose
+def _results(values: dict) -> dict:
+    return {(name, seed): {"metrics": m} for name, ms in values.items() for seed, m in enumerate(ms)}
+
+
+def test_findings_compare_with_the_paper_and_the_ablation_test():
+    R = _results({"MNIST 16/16": [{"z_test": 12.0, "s_test": 99.0}, {"z_test": 14.0, "s_test": 99.2}],
+                  "MNIST 16/16, no reverse cycle": [{"z_test": 40.0, "s_test": 97.0}, {"z_test": 42.0, "s_test": 97.4}]})
+    d = {"mnist": {"probe_train": {"y": torch.tensor([1, 1, 2])}, "probe_test": {"y": torch.tensor([1, 2, 2, 2])},
+                   "n_classes": 10}}
+    text = cv.findings(R, d, experiments=("MNIST 16/16",))
+    assert "13.0 ± 1.4 %" in text and "below the paper's 17.56 %" in text and "above the paper's 98.35 %" in text
+    assert "scores 25.0 %" in text
+    ab = cv.ablation_findings(R)
+    p = cv.report.welch_p([12.0, 14.0], [40.0, 42.0])
+    assert f"13.0 % with the reverse cycle, 41.0 % without (Welch p = {p:.2g}, a significant difference)" in ab
+    assert np.isfinite(p) and p < 0.05
+
+
+def test_probe_table_puts_the_paper_row_under_ours():
+    R = _results({"MNIST 16/16": [{"z_train": 20.0, "z_test": 18.0, "s_train": 99.0, "s_test": 98.0}]})
+    t = cv.probe_table(R, experiments=("MNIST 16/16",))
+    assert list(t.index) == ["MNIST 16/16 (ours)", "MNIST 16/16 (paper)"]
+    assert t.loc["MNIST 16/16 (paper)", "z test %"] == "17.56"
+    assert t.loc["MNIST 16/16 (ours)", "s test %"] == "98.00 ± 0.00"
+
+
+def test_unknown_experiment_is_named():
+    with pytest.raises(ValueError, match="unknown experiment 'MNIST 8/8'"):
+        cv.build("MNIST 8/8")

@@ -1,0 +1,95 @@
+"""Figures of the cycle-consistent VAE chapter: the swap grid, t-SNE of z and s, interpolation in z at a
+fixed s, and the training curves. Every function returns the figure it draws."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .. import plots
+from ..data import sprites
+from .cycle_vae import codes
+
+
+def _framed(top: torch.Tensor, left: torch.Tensor, body: torch.Tensor) -> torch.Tensor:
+    """Images of an (n+1) x (m+1) grid, row-major: a blank corner, ``top`` (m) along the first row, ``left``
+    (n) down the first column, ``body`` (n, m) inside."""
+    n = body.shape[0]
+    blank = torch.ones_like(top[:1])
+    rows = [torch.cat([blank, top])]
+    rows += [torch.cat([left[i:i + 1], body[i]]) for i in range(n)]
+    return torch.cat(rows)
+
+
+def swap_grid(model, x_style: torch.Tensor, x_class: torch.Tensor, title: str = "", truth=None):
+    """Rows: style sources (first column); columns: class sources (first row); cell (i, j) decodes the style
+    mean of row i with the class code of column j. ``truth`` (n, m, C, H, W), when given, is drawn as a
+    second grid beside it (the true swaps that ToySprites can render)."""
+    body = model.swap(x_style, x_class, grid=True)
+    grids = [("swaps", _framed(x_class, x_style, body))]
+    if truth is not None:
+        grids.append(("truth", _framed(x_class, x_style, truth)))
+    m = len(x_class) + 1
+    fig, axes = plt.subplots(1, len(grids), figsize=(0.55 * m * len(grids) + 0.5, 0.55 * (len(x_style) + 1) + 0.5),
+                             squeeze=False)
+    for ax, (name, imgs) in zip(axes.flat, grids):
+        ax.imshow(_grid_array(imgs, m), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{title}: {name}" if title else name, fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _grid_array(images: torch.Tensor, ncol: int) -> np.ndarray:
+    imgs = images.detach().cpu().numpy()
+    n, c, h, w = imgs.shape
+    nrow = int(np.ceil(n / ncol))
+    grid = np.ones((nrow * (h + 1), ncol * (w + 1), c))
+    for i, im in enumerate(imgs):
+        r, k = divmod(i, ncol)
+        grid[r * (h + 1):r * (h + 1) + h, k * (w + 1):k * (w + 1) + w] = im.transpose(1, 2, 0)
+    return grid[..., 0] if c == 1 else grid
+
+
+def sprite_truth(te: dict, style_idx, class_idx) -> torch.Tensor:
+    """The true swaps of ToySprites test sprites: identity of each class source, pose/direction/position of
+    each style source, (len(style_idx), len(class_idx), 3, 64, 64)."""
+    si, ci = torch.as_tensor(style_idx), torch.as_tensor(class_idx)
+    ident = te["y"][ci].repeat(len(si))
+    f = {k: te[k][si].repeat_interleave(len(ci)) for k in sprites.UNSPECIFIED}
+    out = sprites.render(ident, f["pose"], f["direction"], f["dx"], f["dy"])
+    return out.view(len(si), len(ci), *out.shape[1:])
+
+
+def tsne(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A 2-D t-SNE embedding (scikit-learn, perplexity 30, PCA init)."""
+    from sklearn.manifold import TSNE
+
+    return TSNE(2, perplexity=30, init="pca", random_state=seed).fit_transform(np.asarray(x, dtype=np.float32))
+
+
+def tsne_panels(model, x: torch.Tensor, colourings: dict, seed: int = 0) -> list:
+    """t-SNE of the style means z and of the class codes s of ``x``, each coloured by every entry of
+    ``colourings`` (title -> (labels, class names)): panels for :func:`vaelab.plots.planes`."""
+    z, s = codes(model, x)
+    emb = {"z": tsne(z.numpy(), seed), "s": tsne(s.numpy(), seed)}
+    return [(f"t-SNE of {k}, by {title}", e, labels, names)
+            for k, e in emb.items() for title, (labels, names) in colourings.items()]
+
+
+def interpolation(model, x_a: torch.Tensor, x_b: torch.Tensor, x_class: torch.Tensor, steps: int = 8) -> torch.Tensor:
+    """Row r: the style mean moved linearly from z(x_a[r]) to z(x_b[r]) in ``steps`` steps, every image
+    decoded with the class code of ``x_class[r]``; (len(x_a) * steps, C, H, W), row-major."""
+    za, _ = model.encode(x_a)
+    zb, _ = model.encode(x_b)
+    _, s = model.encode(x_class)
+    t = torch.linspace(0, 1, steps)[None, :, None]
+    z = (1 - t) * za[:, None] + t * zb[:, None]                     # (n, steps, z_dim)
+    out = model.decode(z.flatten(0, 1), s.repeat_interleave(steps, 0))
+    return out
+
+
+def loss_curves(results: dict, names, seed: int):
+    """The logged losses of one seed of each named experiment."""
+    hist = {name: results[(name, seed)]["record"]["history"] for name in names}
+    return plots.loss_curves(hist, keys=["autoencoder/recon", "autoencoder/kl", "reverse/reverse"], logy=("autoencoder/kl",))
