@@ -184,3 +184,25 @@ def test_probe_table_puts_the_paper_row_under_ours():
 def test_unknown_experiment_is_named():
     with pytest.raises(ValueError, match="unknown experiment 'MNIST 8/8'"):
         cv.build("MNIST 8/8")
+
+
+def test_swap_findings_report_the_judge_and_the_sprite_truth():
+    R = _results({"MNIST 16/16": [{"swap_acc": 80.0, "swap_leak": 2.0}, {"swap_acc": 90.0, "swap_leak": 4.0}],
+                  "ToySprites 512/64": [{"swap_mse": 0.01, "copy_mse": 0.03, "recon_mse": 0.005},
+                                        {"swap_mse": 0.02, "copy_mse": 0.05, "recon_mse": 0.007}]})
+    text = cv.swap_findings(R)
+    assert "digit in 85.0 ± 7.1 % of the swaps and the style source's in 3.0 ± 1.4 %" in text
+    p = cv.report.paired_p([0.01, 0.02], [0.03, 0.05])
+    assert f"0.0150 from the true sprites, below the 0.0400 of copying the class source (paired p = {p:.2g})" in text
+    assert "reconstructions at 0.0060" in text
+
+
+def test_interpolation_strips_end_with_the_class_source():
+    torch.manual_seed(0)
+    model = CycleVAE(CycleVAEConfig(z_dim=4, s_dim=3))
+    x = torch.rand(6, 1, 28, 28)
+    g = cf.interpolation_strips(model, x, steps=3, n=2).view(2, 4, 1, 28, 28)
+    assert torch.equal(g[:, -1], x[4:6])
+    assert torch.allclose(g[:, :3].flatten(0, 1), cf.interpolation(model, x[:2], x[2:4], x[4:6], steps=3))
+    with pytest.raises(ValueError, match="needs 3 \\* n = 6 images, got 5"):
+        cf.interpolation_strips(model, x[:5], steps=3, n=2)

@@ -307,3 +307,21 @@ def ablation_findings(results: dict, pair=ABLATION) -> str:
             test = f"Welch p = {p:.2g}, " + ("a significant difference" if p < 0.05 else "no significant difference")
         parts.append(f"{what}: {np.mean(a):.1f} % with the reverse cycle, {np.mean(b):.1f} % without ({test})")
     return "; ".join(parts) + "." if parts else ""
+
+
+def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
+    """What the swaps show, one sentence per experiment, from the per-seed numbers."""
+    out = []
+    for name in experiments:
+        if report.per_seed(results, name, "swap_acc"):
+            out.append(f"{name}: the judge sees the class source's digit in {_ms(results, name, 'swap_acc')} of the "
+                       f"swaps and the style source's in {_ms(results, name, 'swap_leak')}.")
+        sw, cp = report.per_seed(results, name, "swap_mse"), report.per_seed(results, name, "copy_mse")
+        if sw and cp:
+            p = report.paired_p(sw, cp)
+            rel = "below" if np.mean(sw) < np.mean(cp) else "not below"
+            test = f"paired p = {p:.2g}" if np.isfinite(p) else "one seed: no test"
+            out.append(f"{name}: the swaps are {np.mean(sw):.4f} from the true sprites, {rel} the {np.mean(cp):.4f} "
+                       f"of copying the class source ({test}), with reconstructions at "
+                       f"{np.mean(report.per_seed(results, name, 'recon_mse')):.4f}.")
+    return " ".join(out)

@@ -89,6 +89,15 @@ def interpolation(model, x_a: torch.Tensor, x_b: torch.Tensor, x_class: torch.Te
     return out
 
 
+def interpolation_strips(model, x: torch.Tensor, steps: int = 8, n: int = 5) -> torch.Tensor:
+    """Images for a grid of ``steps + 1`` columns: row r interpolates the style from ``x[r]`` to ``x[n + r]`` with
+    the class code of ``x[2n + r]``, which the last column shows; needs ``len(x) >= 3n``."""
+    if len(x) < 3 * n:
+        raise ValueError(f"interpolation_strips needs 3 * n = {3 * n} images, got {len(x)}")
+    out = interpolation(model, x[:n], x[n:2 * n], x[2 * n:3 * n], steps=steps)
+    return torch.cat([out.view(n, steps, *out.shape[1:]), x[2 * n:3 * n, None]], 1).flatten(0, 1)
+
+
 def loss_curves(results: dict, names, seed: int):
     """The logged losses of one seed of each named experiment."""
     hist = {name: results[(name, seed)]["record"]["history"] for name in names}
