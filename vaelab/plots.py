@@ -93,8 +93,9 @@ def loss_curves(histories: dict, keys=None, logy=(), size=(4.0, 2.6)):
     return fig
 
 
-def image_grid(images, nrow: int = 8, title: str = "", size: float = 1.0):
-    """Images (N, C, H, W) in [0, 1] as one grid."""
+def tile(images, nrow: int = 8) -> np.ndarray:
+    """Images (N, C, H, W) in [0, 1] tiled ``nrow`` to a row on white, one-pixel gaps: (H', W') for grey
+    images, (H', W', C) otherwise."""
     imgs = _np(images)
     n, c, h, w = imgs.shape
     ncol = int(np.ceil(n / nrow))
@@ -102,8 +103,15 @@ def image_grid(images, nrow: int = 8, title: str = "", size: float = 1.0):
     for i, im in enumerate(imgs):
         r, q = divmod(i, nrow)
         grid[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = im.transpose(1, 2, 0)
+    return grid[..., 0] if c == 1 else grid
+
+
+def image_grid(images, nrow: int = 8, title: str = "", size: float = 1.0):
+    """Images (N, C, H, W) in [0, 1] as one grid, ``nrow`` images to a row."""
+    grid = tile(images, nrow)
+    ncol = int(np.ceil(len(images) / nrow))
     fig, ax = plt.subplots(figsize=(size * nrow, size * ncol))
-    ax.imshow(grid.squeeze(), cmap="gray" if c == 1 else None, vmin=0, vmax=1)
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1)
     ax.axis("off")
     ax.set_title(title)
     return fig

@@ -33,22 +33,11 @@ def swap_grid(model, x_style: torch.Tensor, x_class: torch.Tensor, title: str = 
     fig, axes = plt.subplots(1, len(grids), figsize=(0.55 * m * len(grids) + 0.5, 0.55 * (len(x_style) + 1) + 0.5),
                              squeeze=False)
     for ax, (name, imgs) in zip(axes.flat, grids):
-        ax.imshow(_grid_array(imgs, m), cmap="gray", vmin=0, vmax=1)
+        ax.imshow(plots.tile(imgs, m), cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"{title}: {name}" if title else name, fontsize=9)
         ax.axis("off")
     fig.tight_layout()
     return fig
-
-
-def _grid_array(images: torch.Tensor, ncol: int) -> np.ndarray:
-    imgs = images.detach().cpu().numpy()
-    n, c, h, w = imgs.shape
-    nrow = int(np.ceil(n / ncol))
-    grid = np.ones((nrow * (h + 1), ncol * (w + 1), c))
-    for i, im in enumerate(imgs):
-        r, k = divmod(i, ncol)
-        grid[r * (h + 1):r * (h + 1) + h, k * (w + 1):k * (w + 1) + w] = im.transpose(1, 2, 0)
-    return grid[..., 0] if c == 1 else grid
 
 
 def sprite_truth(te: dict, style_idx, class_idx) -> torch.Tensor:
