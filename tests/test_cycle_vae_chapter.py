@@ -74,6 +74,7 @@ def test_evaluate_scores_a_perfect_split_of_toysprites():
     assert m["recon_mse"] == pytest.approx(0.0, abs=1e-10)
     assert m["swap_mse"] == pytest.approx(0.0, abs=1e-10)      # the swap is the true sprite
     assert m["copy_class_mse"] > 1e-3 and m["copy_style_mse"] > 1e-3   # copying either source is not
+    assert m["style_share"] == pytest.approx(m["style_share_truth"])      # the oracle's swaps are the truth
     assert m["s_test"] == pytest.approx(100.0)                  # one-hot identity: read perfectly
     assert m["z_test"] < 60.0                                   # pose/direction/shift: 4 identities, chance 25 %
 
@@ -111,8 +112,10 @@ def test_swap_metrics_follow_the_class_source_and_the_style_source():
     good = cv.evaluate(SwapByLookup(x, True), d, prof, seed=1, digit_judge=judge)
     assert good["swap_acc"] == pytest.approx(100.0) and good["swap_leak"] == pytest.approx(0.0)
     assert good["recon_mse"] == pytest.approx(0.0, abs=1e-10)
+    assert good["style_share"] == pytest.approx(0.0)                     # the output is the class source
     bad = cv.evaluate(SwapByLookup(x, False), d, prof, seed=1, digit_judge=judge)   # ignores s
     assert bad["swap_acc"] == pytest.approx(0.0) and bad["swap_leak"] == pytest.approx(100.0)
+    assert bad["style_share"] == pytest.approx(100.0)
 
 
 # ----------------------------------------------------------------------------------------- figures
@@ -248,3 +251,19 @@ def test_swap_grid_draws_the_truth_beside_the_swaps():
     fig = cf.swap_grid(model, xs, xc, title="t", truth=torch.rand(2, 3, 1, 28, 28))
     assert [a.get_title() for a in fig.axes] == ["t: swaps", "t: truth"]
     assert fig.axes[0].images[0].get_array().shape == (3 * 29, 4 * 29)
+
+
+def test_style_share_of_an_additive_grid_is_the_ratio_of_variances():
+    a, b = torch.tensor([0.0, 1.0]), torch.tensor([0.0, 0.0, 3.0])      # sample variances 0.5 and 3
+    grid = (a[:, None] + b[None, :])[:, :, None, None, None].expand(2, 3, 1, 2, 2)
+    assert cv.style_share(grid) == pytest.approx(100 * 0.5 / 3.5)
+    assert cv.style_share(b[None, :, None, None, None].expand(4, 3, 1, 1, 1).clone()) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="needs a \\(n>=2, m>=2, C, H, W\\) grid, got shape \\(1, 3, 1, 2, 2\\)"):
+        cv.style_share(grid[:1])
+
+
+def test_swaps_match_the_models_own_swap_grid():
+    torch.manual_seed(0)
+    model = CycleVAE(CycleVAEConfig(z_dim=4, s_dim=3))
+    xs, xc = torch.rand(2, 1, 28, 28), torch.rand(3, 1, 28, 28)
+    assert torch.allclose(cv.swaps(model, xs, xc), model.swap(xs, xc, grid=True), atol=1e-6)

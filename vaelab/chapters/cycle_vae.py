@@ -190,6 +190,42 @@ def codes(model: CycleVAE, x: torch.Tensor, batch: int = 500) -> tuple[torch.Ten
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
+def sprite_truth(te: dict, style_idx, class_idx) -> torch.Tensor:
+    """The true swaps of ToySprites test sprites: identity of each class source, pose/direction/position of
+    each style source, (len(style_idx), len(class_idx), 3, 64, 64)."""
+    si, ci = torch.as_tensor(style_idx), torch.as_tensor(class_idx)
+    ident = te["y"][ci].repeat(len(si))
+    f = {k: te[k][si].repeat_interleave(len(ci)) for k in sprites.UNSPECIFIED}
+    out = sprites.render(ident, f["pose"], f["direction"], f["dx"], f["dy"])
+    return out.view(len(si), len(ci), *out.shape[1:])
+
+
+def style_share(grid: torch.Tensor) -> float:
+    """How much of a swap grid's pixel variance comes from the style source, in %. ``grid`` is (n styles,
+    m classes, C, H, W); the variance across styles (rows) at a fixed class source, and across classes
+    (columns) at a fixed style source, are each averaged over pixels and over the other axis: share =
+    var_style / (var_style + var_class). 0: the decoder ignores z; 100: it ignores s."""
+    if grid.dim() != 5 or min(grid.shape[:2]) < 2:
+        raise ValueError(f"style_share needs a (n>=2, m>=2, C, H, W) grid, got shape {tuple(grid.shape)}")
+    v_style = grid.var(0).mean()
+    v_class = grid.var(1).mean()
+    total = v_style + v_class
+    return 100 * float(v_style / total) if total > 0 else float("nan")
+
+
+STYLE_GRID = 20  # style_share: a 20 x 20 swap grid of test images (styles 0..19, classes 20..39)
+
+
+def swaps(model, x_style: torch.Tensor, x_class: torch.Tensor) -> torch.Tensor:
+    """Every combination: the style mean of each ``x_style`` with the class code of each ``x_class``,
+    (len(x_style), len(x_class), C, H, W)."""
+    z, _ = model.encode(x_style)
+    _, s = model.encode(x_class)
+    n, m = len(z), len(s)
+    out = model.decode(z.repeat_interleave(m, 0), s.repeat(n, 1))
+    return out.view(n, m, *out.shape[1:])
+
+
 def swap_partners(n: int, seed: int) -> torch.Tensor:
     """The class source of each test image in the swap metrics: a fixed random permutation."""
     return torch.from_numpy(np.random.default_rng([seed, 17]).permutation(n))
@@ -210,11 +246,14 @@ def evaluate(model: CycleVAE, d: dict, profile: Profile, seed: int, digit_judge=
     out["recon_mse"] = float(((recon - te["x"]) ** 2).mean())
     perm = swap_partners(len(te["x"]), seed)
     swapped = torch.cat([model.decode(zte[i:i + 500], ste[perm][i:i + 500]) for i in range(0, len(zte), 500)])
+    k = min(STYLE_GRID, len(te["x"]) // 2)
+    out["style_share"] = style_share(swaps(model, te["x"][:k], te["x"][k:2 * k]))
     if "pose" in te:  # ToySprites: the generator knows the true swapped sprite
         truth = sprites.render(te["y"][perm], te["pose"], te["direction"], te["dx"], te["dy"])
         out["swap_mse"] = float(((swapped - truth) ** 2).mean())
         out["copy_class_mse"] = float(((te["x"][perm] - truth) ** 2).mean())
         out["copy_style_mse"] = float(((te["x"] - truth) ** 2).mean())
+        out["style_share_truth"] = style_share(sprite_truth(te, torch.arange(k), torch.arange(k, 2 * k)))
     if digit_judge is not None:
         pred = digit_judge.predict(swapped)
         y_style, y_class = te["y"], te["y"][perm]
@@ -272,7 +311,8 @@ def probe_table(results: dict, experiments=tuple(EXPERIMENTS)):
 
 SWAP_COLUMNS = {"recon_mse": "recon MSE", "swap_acc": "swap: class source's digit %",
                 "swap_leak": "swap: style source's digit %", "swap_mse": "swap MSE vs truth",
-                "copy_class_mse": "class source vs truth", "copy_style_mse": "style source vs truth"}
+                "copy_class_mse": "class source vs truth", "copy_style_mse": "style source vs truth",
+                "style_share": "style's share of swap variance %", "style_share_truth": "the same, true sprites %"}
 NO_TEST = "no test: fewer than two seeds or no spread"
 
 
@@ -327,6 +367,10 @@ def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
     """What the swaps show, one sentence per experiment, from the per-seed numbers."""
     out = []
     for name in experiments:
+        share, truth = report.per_seed(results, name, "style_share"), report.per_seed(results, name, "style_share_truth")
+        if share:
+            out.append(f"{name}: the style source accounts for {_ms(results, name, 'style_share')} of the swaps' "
+                       "pixel variance" + (f" (true sprites: {np.mean(truth):.1f} %)." if truth else "."))
         if report.per_seed(results, name, "swap_acc"):
             out.append(f"{name}: the judge sees the class source's digit in {_ms(results, name, 'swap_acc')} of the "
                        f"swaps and the style source's in {_ms(results, name, 'swap_leak')}.")

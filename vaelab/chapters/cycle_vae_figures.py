@@ -8,7 +8,7 @@ import torch
 
 from .. import plots
 from ..data import sprites
-from .cycle_vae import codes
+from .cycle_vae import codes, sprite_truth  # noqa: F401  (sprite_truth: re-exported for the page)
 
 
 def _framed(top: torch.Tensor, left: torch.Tensor, body: torch.Tensor) -> torch.Tensor:
@@ -38,16 +38,6 @@ def swap_grid(model, x_style: torch.Tensor, x_class: torch.Tensor, title: str = 
         ax.axis("off")
     fig.tight_layout()
     return fig
-
-
-def sprite_truth(te: dict, style_idx, class_idx) -> torch.Tensor:
-    """The true swaps of ToySprites test sprites: identity of each class source, pose/direction/position of
-    each style source, (len(style_idx), len(class_idx), 3, 64, 64)."""
-    si, ci = torch.as_tensor(style_idx), torch.as_tensor(class_idx)
-    ident = te["y"][ci].repeat(len(si))
-    f = {k: te[k][si].repeat_interleave(len(ci)) for k in sprites.UNSPECIFIED}
-    out = sprites.render(ident, f["pose"], f["direction"], f["dx"], f["dy"])
-    return out.view(len(si), len(ci), *out.shape[1:])
 
 
 def tsne(x: np.ndarray, seed: int = 0) -> np.ndarray:
