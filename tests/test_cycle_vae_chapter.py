@@ -199,7 +199,8 @@ def test_swap_findings_report_the_judge_and_the_sprite_truth():
     assert f"below the 0.0400 of copying the class source (paired p = {p:.2g})" in text
     p = cv.report.paired_p([0.01, 0.02], [0.012, 0.016])
     assert f"0.0150 (MSE) from the true sprites, not below the 0.0140 of copying the style source (paired p = {p:.2g})" in text
-    assert "reconstructions are at 0.0060" in text
+    assert "with reconstructions at 0.0060." in text
+    assert text.count("MNIST 16/16:") == 1
 
 
 def test_interpolation_strips_end_with_the_class_source():

@@ -367,13 +367,14 @@ def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
     """What the swaps show, one sentence per experiment, from the per-seed numbers."""
     out = []
     for name in experiments:
+        parts = []
         share, truth = report.per_seed(results, name, "style_share"), report.per_seed(results, name, "style_share_truth")
         if share:
-            out.append(f"{name}: the style source accounts for {_ms(results, name, 'style_share')} of the swaps' "
-                       "pixel variance" + (f" (true sprites: {np.mean(truth):.1f} %)." if truth else "."))
+            parts.append(f"the style source accounts for {_ms(results, name, 'style_share')} of the swaps' pixel "
+                         "variance" + (f" (true sprites: {np.mean(truth):.1f} %)" if truth else ""))
         if report.per_seed(results, name, "swap_acc"):
-            out.append(f"{name}: the judge sees the class source's digit in {_ms(results, name, 'swap_acc')} of the "
-                       f"swaps and the style source's in {_ms(results, name, 'swap_leak')}.")
+            parts.append(f"the judge sees the class source's digit in {_ms(results, name, 'swap_acc')} of the swaps "
+                         f"and the style source's in {_ms(results, name, 'swap_leak')}")
         sw = report.per_seed(results, name, "swap_mse")
         if sw:
             cmp = []
@@ -383,8 +384,10 @@ def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
                 rel = "below" if np.mean(sw) < np.mean(cp) else "not below"
                 test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
                 cmp.append(f"{rel} the {np.mean(cp):.4f} of {what} ({test})")
-            out.append(f"{name}: the swaps are {np.mean(sw):.4f} (MSE) from the true sprites, " + " and ".join(cmp)
-                       + f"; reconstructions are at {np.mean(report.per_seed(results, name, 'recon_mse')):.4f}.")
+            parts.append(f"the swaps are {np.mean(sw):.4f} (MSE) from the true sprites, " + " and ".join(cmp)
+                         + f", with reconstructions at {np.mean(report.per_seed(results, name, 'recon_mse')):.4f}")
+        if parts:
+            out.append(f"{name}: " + "; ".join(parts) + ".")
     return " ".join(out)
 
 
