@@ -218,7 +218,8 @@ STYLE_GRID = 20  # style_share: a 20 x 20 swap grid of test images (styles 0..19
 
 def swaps(model, x_style: torch.Tensor, x_class: torch.Tensor) -> torch.Tensor:
     """Every combination: the style mean of each ``x_style`` with the class code of each ``x_class``,
-    (len(x_style), len(x_class), C, H, W)."""
+    (len(x_style), len(x_class), C, H, W). ``CycleVAE.swap(grid=True)`` computes the same; this needs only
+    ``encode``/``decode``, so the metrics also run on the oracle models of the tests."""
     z, _ = model.encode(x_style)
     _, s = model.encode(x_class)
     n, m = len(z), len(s)

@@ -7,8 +7,7 @@ import numpy as np
 import torch
 
 from .. import plots
-from ..data import sprites
-from .cycle_vae import codes, sprite_truth  # noqa: F401  (sprite_truth: re-exported for the page)
+from .cycle_vae import codes, sprite_truth, swaps  # noqa: F401  (sprite_truth: re-exported for the page)
 
 
 def _framed(top: torch.Tensor, left: torch.Tensor, body: torch.Tensor) -> torch.Tensor:
@@ -25,7 +24,7 @@ def swap_grid(model, x_style: torch.Tensor, x_class: torch.Tensor, title: str = 
     """Rows: style sources (first column); columns: class sources (first row); cell (i, j) decodes the style
     mean of row i with the class code of column j. ``truth`` (n, m, C, H, W), when given, is drawn as a
     second grid beside it (the true swaps that ToySprites can render)."""
-    body = model.swap(x_style, x_class, grid=True)
+    body = swaps(model, x_style, x_class)
     grids = [("swaps", _framed(x_class, x_style, body))]
     if truth is not None:
         grids.append(("truth", _framed(x_class, x_style, truth)))
