@@ -232,9 +232,12 @@ def swap_partners(n: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(np.random.default_rng([seed, 17]).permutation(n))
 
 
+def _decode(model, z: torch.Tensor, s: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    return torch.cat([model.decode(z[i:i + batch], s[i:i + batch]) for i in range(0, len(z), batch)])
+
+
 def evaluate(model: CycleVAE, d: dict, profile: Profile, seed: int, digit_judge=None) -> dict:
     """The metrics of the module docstring for one trained model on its dataset's ``d``."""
-    model = model.cpu()
     tr, te = d["probe_train"], d["probe_test"]
     ztr, str_ = codes(model, tr["x"])
     zte, ste = codes(model, te["x"])
@@ -243,10 +246,10 @@ def evaluate(model: CycleVAE, d: dict, profile: Profile, seed: int, digit_judge=
         acc_tr, acc_te = fit_probe(a, tr["y"], b, te["y"], epochs=profile.probe_epochs, seed=seed,
                                    num_classes=d["n_classes"])
         out[f"{key}_train"], out[f"{key}_test"] = 100 * acc_tr, 100 * acc_te
-    recon = torch.cat([model.decode(zte[i:i + 500], ste[i:i + 500]) for i in range(0, len(zte), 500)])
+    recon = _decode(model, zte, ste)
     out["recon_mse"] = float(((recon - te["x"]) ** 2).mean())
     perm = swap_partners(len(te["x"]), seed)
-    swapped = torch.cat([model.decode(zte[i:i + 500], ste[perm][i:i + 500]) for i in range(0, len(zte), 500)])
+    swapped = _decode(model, zte, ste[perm])
     k = min(STYLE_GRID, len(te["x"]) // 2)
     out["style_share"] = style_share(swaps(model, te["x"][:k], te["x"][k:2 * k]))
     if "pose" in te:  # ToySprites: the generator knows the true swapped sprite
