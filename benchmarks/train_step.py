@@ -1,12 +1,16 @@
 """Training-step throughput of each chapter's models: iterations/s, eager and CUDA-graph captured.
 
-    .venv/bin/python benchmarks/train_step.py [--chapter toy_csvae|vae_playground|cycle_vae] [--iters 300] [--repeats 5]
+    .venv/bin/python benchmarks/train_step.py [--chapter toy_csvae|vae_playground|cycle_vae|acai|domain_translation]
+        [--iters 300] [--repeats 5] [--devices cpu cuda]
 
 ``toy_csvae``: the six swiss-roll models at ``--batch`` (default 32). ``vae_playground``: the four-point
 VAE and AVB at batch 400 and the conjoint VAE and AVB at batch 100, in the book's narrower nets
 ("small") and the reference's ("reference"), on random 28x28 pairs. ``cycle_vae``: the four experiments of
 the cycle-consistent VAE chapter (the reference's MNIST nets; ToySprites' 64x64 nets) at batch 64 on random
 pairs: the issue's bar is 200 iterations/s for MNIST 16/16 on one H100 (the reference's loop: 22).
+``acai``: ACAI and its six baselines in the official lines32 nets (code 2×2×16) at batch 64 on random
+32×32 images. ``domain_translation``: Press et al.'s E1/E2/decoder/discriminator at 64×64, batch 32 per
+domain.
 
 Prints one row per (model, device, mode): the median of ``--repeats`` timed runs of
 ``--iters`` iterations each (after a warm-up run), and the captured/eager ratio.
@@ -25,6 +29,7 @@ from vaelab.chapters import toy_csvae as toy
 from vaelab.chapters import vae_playground as vp
 from vaelab.chapters import vae_playground_conjoint as vc
 from vaelab.data import swissroll
+from vaelab.models import acai, ae_baselines, content
 from vaelab.train import Trainer
 
 
@@ -50,11 +55,34 @@ def cycle_case(name, device, batch):
     return cv.build(name), pairs, cv.PROFILES["book"].batch_size
 
 
+ACAI_MODELS = {"ACAI": acai.ACAI, "AE": ae_baselines.AE, "Dropout AE": ae_baselines.DropoutAE,
+               "Denoising AE": ae_baselines.DenoisingAE, "VAE": ae_baselines.VAE, "AAE": ae_baselines.AAE,
+               "VQ-VAE": ae_baselines.VQVAE}
+
+
+def acai_case(name, device, batch):
+    cls = ACAI_MODELS[name]
+    cfg = {"ACAI": acai.ACAIConfig, "Dropout AE": ae_baselines.DropoutAEConfig,
+           "Denoising AE": ae_baselines.DenoisingAEConfig, "VAE": ae_baselines.VAEConfig,
+           "AAE": ae_baselines.AAEConfig, "VQ-VAE": ae_baselines.VQVAEConfig}.get(name, acai.ConvAEConfig)
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(4096, 1, 32, 32, generator=g) * 2 - 1).to(device)
+    return cls(cfg.lines()), {"x": x}, 64
+
+
+def content_case(name, device, batch):
+    g = torch.Generator().manual_seed(0)
+    data = {k: (torch.rand(512, 3, 64, 64, generator=g) * 2 - 1).to(device) for k in ("a", "b")}
+    return content.ContentDisentanglement(content.ContentConfig(size=64)), data, 32
+
+
 CHAPTERS = {
     "toy_csvae": (toy_case, list(toy.MODELS)),
     "vae_playground": (playground_case, ["points VAE", "points AVB"]
                        + [f"{m} ({n})" for n in ("small", "reference") for m in vc.CONJOINT_MODELS]),
     "cycle_vae": (cycle_case, list(cv.EXPERIMENTS)),
+    "acai": (acai_case, list(ACAI_MODELS)),
+    "domain_translation": (content_case, ["E1 + E2 + decoder + discriminator (64x64)"]),
 }
 
 
@@ -81,12 +109,16 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batch", type=int, default=32, help="toy_csvae only; the playground uses its chapter's")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--devices", nargs="+", choices=("cpu", "cuda"), default=None,
+                    help="default: cpu, and cuda when torch sees one")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = a.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if "cuda" in devices and not torch.cuda.is_available():
+        ap.error("--devices cuda: torch sees no CUDA device")
     case, names = CHAPTERS[a.chapter]
     batch = {"toy_csvae": a.batch, "vae_playground": "400 (points) / 100 (conjoint)",
-             "cycle_vae": cv.PROFILES["book"].batch_size}[a.chapter]
+             "cycle_vae": cv.PROFILES["book"].batch_size, "acai": 64, "domain_translation": "32 per domain"}[a.chapter]
     print(f"{a.chapter}: torch {torch.__version__}, batch {batch}, median of {a.repeats} x {a.iters} iterations, "
           f"{a.threads} CPU thread(s)")
     print("eager: fused Adam (the trainer's default); foreach: PyTorch's default Adam; "

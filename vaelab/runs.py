@@ -15,6 +15,9 @@ import torch
 from . import REPO, weights
 from .train import Trainer
 
+#: where ``weights/`` and ``checkpoints/`` live; benchmarks/book_profile.py points it at a scratch folder
+ROOT = REPO
+
 
 def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(weights.config_dict(config), sort_keys=True).encode()).hexdigest()[:12]
@@ -31,7 +34,7 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
     ``lr_schedule(iteration) -> factor`` scales every step's learning rate (the run config must say so).
     """
     device = torch.device(device)
-    stem = REPO / "weights" / chapter / name
+    stem = ROOT / "weights" / chapter / name
     if not train:
         rec = weights.matching_record(stem, run_config)
         if rec is not None:
@@ -39,7 +42,7 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
             model = model.to(device).eval()
             return model, rec, (evaluate(model) if evaluate is not None else {})
     model = model.to(device)
-    ckpt = REPO / "checkpoints" / chapter / f"{name}-{config_hash(run_config)}.ckpt"
+    ckpt = ROOT / "checkpoints" / chapter / f"{name}-{config_hash(run_config)}.ckpt"
     trainer = Trainer(model, model.steps(), data, batch_size=batch_size, iterations=iterations, seed=seed,
                       capture=(device.type == "cuda") if capture is None else capture,
                       ckpt_path=ckpt, ckpt_every=max(iterations // 10, 1), log_every=log_every,
@@ -49,7 +52,8 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
     model.eval()
     metrics = evaluate(model) if evaluate is not None else {}
     record = {"config": weights.config_dict(run_config), "metrics": metrics, "seed": seed,
-              "wall_s": result.wall_s, "history": result.history}
+              "wall_s": result.wall_s, "history": result.history, "iterations": result.iterations,
+              "captured": result.captured}
     if save:
         record = weights.save(stem, model, config=run_config, metrics=metrics, seed=seed, device=device,
                               wall_s=result.wall_s, extra={"history": result.history,

@@ -1,0 +1,78 @@
+"""Wall time of a chapter's ``book`` profile trained from scratch: what `make gpu` does, without the notebook.
+
+    python benchmarks/book_profile.py --chapter cycle_vae [--device cuda] [--seeds 0 1 2]
+
+Runs the same calls as the chapter's notebook with ``train=True`` (data, every run with its
+evaluation) but writes weights and checkpoints under a scratch folder, never into ``weights/``.
+Prints one row per run (training wall time from the run's record, iterations/s, whether the step
+was replayed from a CUDA graph) and the chapter's total wall time, data and evaluation included —
+the number each chapter's issue bounds ("the book profile trains in under N minutes on one H100").
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from vaelab import params, runs
+
+
+def toy_csvae(P):
+    from vaelab.chapters import toy_csvae as toy
+    return toy.run(P, progress=False)
+
+
+def cycle_vae(P):
+    from vaelab.chapters import cycle_vae as cv
+    D = cv.load_data(("mnist", "sprites"), cv.PROFILES[P.profile], P.data_root)
+    return cv.run(P, D=D, progress=False)
+
+
+def vae_playground(P):
+    from vaelab.chapters import vae_playground as vp
+    from vaelab.chapters import vae_playground_conjoint as vc
+    R = vp.run_points(P, progress=False)
+    D = vc.data(vp.PROFILES[P.profile], root=P.data_root / "mnist")
+    J = vc.judges(P, D, progress=False)
+    return {**R, **J["runs"], **vc.run(P, D, J, progress=False)}
+
+
+CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chapter", choices=sorted(CHAPTERS), required=True)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--profile", default="book")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    a = ap.parse_args()
+    P = params.validate(profile=a.profile, train=True, device=a.device, seeds=a.seeds)
+    name = torch.cuda.get_device_name() if P.device.type == "cuda" else "CPU"
+    print(f"{a.chapter}, profile {a.profile}, train=True on {P.device} ({name}), torch {torch.__version__}, "
+          f"{torch.get_num_threads()} CPU threads, seeds {list(a.seeds)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        runs.ROOT = Path(tmp)
+        t0 = time.perf_counter()
+        results = CHAPTERS[a.chapter](P)
+        total = time.perf_counter() - t0
+    w = max(len(str(k)) for k in results) + 2
+    print(f"{'run':<{w}}{'train s':>9}{'its':>8}{'it/s':>8}  captured")
+    train_s = 0.0
+    for key, r in results.items():
+        rec = r["record"] if isinstance(r, dict) and "record" in r else None
+        if rec is None or "wall_s" not in rec:
+            continue
+        its = rec.get("iterations") or rec.get("config", {}).get("iterations")
+        train_s += rec["wall_s"]
+        rate = f"{its / rec['wall_s']:8.0f}" if its else f"{'?':>8}"
+        print(f"{str(key):<{w}}{rec['wall_s']:9.1f}{its or '?':>8}{rate}  {rec.get('captured', '?')}")
+    print(f"training (sum of runs): {train_s:.0f} s; whole chapter (data, training, evaluation): "
+          f"{total:.0f} s = {total / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
