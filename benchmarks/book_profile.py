@@ -43,6 +43,18 @@ def vae_playground(P):
 CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground}
 
 
+def printing_obtain(obtain):
+    """``runs.obtain`` that prints each run as it finishes: training and evaluation seconds."""
+    def timed(chapter, name, *args, **kw):
+        t0 = time.perf_counter()
+        model, rec, metrics = obtain(chapter, name, *args, **kw)
+        total = time.perf_counter() - t0
+        print(f"  {name}: train {rec['wall_s']:.1f} s ({rec.get('iterations')} its, captured "
+              f"{rec.get('captured')}), evaluation and the rest {total - rec['wall_s']:.1f} s", flush=True)
+        return model, rec, metrics
+    return timed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chapter", choices=sorted(CHAPTERS), required=True)
@@ -56,6 +68,7 @@ def main():
           f"{torch.get_num_threads()} CPU threads, seeds {list(a.seeds)}")
     with tempfile.TemporaryDirectory() as tmp:
         runs.ROOT = Path(tmp)
+        runs.obtain = printing_obtain(runs.obtain)
         t0 = time.perf_counter()
         results = CHAPTERS[a.chapter](P)
         total = time.perf_counter() - t0

@@ -239,12 +239,13 @@ def _decode(model, z: torch.Tensor, s: torch.Tensor, batch: int = 500) -> torch.
 def evaluate(model: CycleVAE, d: dict, profile: Profile, seed: int, digit_judge=None) -> dict:
     """The metrics of the module docstring for one trained model on its dataset's ``d``."""
     tr, te = d["probe_train"], d["probe_test"]
+    device = next(model.parameters(), torch.empty(0)).device  # trained on a GPU: the probes train there too
     ztr, str_ = codes(model, tr["x"])
     zte, ste = codes(model, te["x"])
     out = {}
     for key, a, b in (("z", ztr, zte), ("s", str_, ste)):
         acc_tr, acc_te = fit_probe(a, tr["y"], b, te["y"], epochs=profile.probe_epochs, seed=seed,
-                                   num_classes=d["n_classes"])
+                                   num_classes=d["n_classes"], device=device)
         out[f"{key}_train"], out[f"{key}_test"] = 100 * acc_tr, 100 * acc_te
     recon = _decode(model, zte, ste)
     out["recon_mse"] = float(((recon - te["x"]) ** 2).mean())
