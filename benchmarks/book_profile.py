@@ -40,7 +40,13 @@ def vae_playground(P):
     return {**R, **J["runs"], **vc.run(P, D, J, progress=False)}
 
 
-CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground}
+def acai(P):
+    from vaelab.chapters import acai as ac
+    D = ac.load_data(("lines", "mnist"), ac.PROFILES[P.profile], P.data_root)
+    return ac.run(P, D, progress=False)
+
+
+CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai}
 
 
 def printing_obtain(obtain):
@@ -50,7 +56,8 @@ def printing_obtain(obtain):
         model, rec, metrics = obtain(chapter, name, *args, **kw)
         total = time.perf_counter() - t0
         print(f"  {name}: train {rec['wall_s']:.1f} s ({rec.get('iterations')} its, captured "
-              f"{rec.get('captured')}), evaluation and the rest {total - rec['wall_s']:.1f} s", flush=True)
+              f"{rec.get('captured')}), evaluation and the rest {total - rec['wall_s']:.1f} s; "
+              + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float)), flush=True)
         return model, rec, metrics
     return timed
 
@@ -61,13 +68,16 @@ def main():
     ap.add_argument("--device", default="auto")
     ap.add_argument("--profile", default="book")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--keep-weights", action="store_true",
+                    help="save the runs into weights/ (what `make gpu` does) instead of a scratch folder")
     a = ap.parse_args()
     P = params.validate(profile=a.profile, train=True, device=a.device, seeds=a.seeds)
     name = torch.cuda.get_device_name() if P.device.type == "cuda" else "CPU"
     print(f"{a.chapter}, profile {a.profile}, train=True on {P.device} ({name}), torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads, seeds {list(a.seeds)}")
     with tempfile.TemporaryDirectory() as tmp:
-        runs.ROOT = Path(tmp)
+        if not a.keep_weights:
+            runs.ROOT = Path(tmp)
         runs.obtain = printing_obtain(runs.obtain)
         t0 = time.perf_counter()
         results = CHAPTERS[a.chapter](P)

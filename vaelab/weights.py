@@ -34,6 +34,10 @@ def sha256(path: os.PathLike) -> str:
 
 
 def git_commit() -> str:
+    """HEAD of the repository; ``VAELAB_GIT_COMMIT`` names it on a machine that got a copy of the working
+    tree without its history (the lent GPU machine)."""
+    if os.environ.get("VAELAB_GIT_COMMIT"):
+        return os.environ["VAELAB_GIT_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
         return out.stdout.strip() or "unknown"
@@ -43,7 +47,10 @@ def git_commit() -> str:
 
 def git_dirty() -> bool | None:
     """True when the package's code differs from the commit (changed or untracked files under vaelab/):
-    the record's commit then does not hold the code that trained the run. None if git is unavailable."""
+    the record's commit then does not hold the code that trained the run. None if git is unavailable.
+    ``VAELAB_GIT_DIRTY=0|1`` states it where ``VAELAB_GIT_COMMIT`` names the commit."""
+    if os.environ.get("VAELAB_GIT_COMMIT") and os.environ.get("VAELAB_GIT_DIRTY") in ("0", "1"):
+        return os.environ["VAELAB_GIT_DIRTY"] == "1"
     try:
         out = subprocess.run(["git", "status", "--porcelain", "--", "vaelab"], cwd=REPO, capture_output=True,
                              text=True, timeout=10)

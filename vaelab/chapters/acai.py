@@ -1,0 +1,261 @@
+"""Chapter 3: ACAI (Berthelot, Raffel, Roy, Goodfellow, ICLR'19) and its six baselines on the synthetic
+lines benchmark and on MNIST, with the latent-transformation AE and cross-augmentation beside them.
+
+Runs (:func:`run`):
+
+* **lines** (the paper's Table 1): every method of :data:`METHODS` in the official lines32 nets (code
+  2×2×16; VQ-VAE 4×4×16 as its script), one run per seed, trained on a fixed pool of rendered lines
+  (the official pipeline draws a fresh line for every image; ``Profile.lines_pool`` says how many here).
+* **MNIST** (Table 2): every method of :data:`METHODS` and of :data:`IDEAS` at the two latent sizes of the
+  table, 32 (``--latent=2``, 4×4×2) and 256 (``--latent=16``, 4×4×16), seeds ``Profile.mnist_seeds``.
+
+Metrics (:func:`evaluate`), on held-out data:
+
+* lines: ``distance_e3`` and ``smoothness``, :func:`vaelab.metrics.interpolation.line_eval` of
+  ``Profile.n_interpolations`` interpolations of 16 steps between pairs of fresh test lines (the official
+  metric; the Mean Distance in units of 10⁻³ as the paper prints it); ``recon_mse`` on the test lines.
+* MNIST: ``probe_acc``, the test accuracy (%) of a linear softmax classifier on the frozen, standardised code
+  (:func:`vaelab.metrics.probes.train_probe` with ``hidden=0``; the official ``single_layer_classifier``
+  trains jointly with the AE on ``stop_gradient(code)``: same capacity, other optimiser and schedule);
+  ``recon_mse`` on the test digits.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from .. import report, runs
+from ..data import lines, mnist
+from ..metrics.interpolation import line_eval
+from ..metrics.probes import train_probe
+from ..models import acai as acai_models
+from ..models import ae_baselines as base
+from ..models import ltae
+
+CHAPTER = "acai"
+
+#: Table 1's seven methods: name -> (model class, config class, weights slug)
+METHODS = {
+    "Baseline AE": (base.AE, acai_models.ConvAEConfig, "ae"),
+    "Dropout AE": (base.DropoutAE, base.DropoutAEConfig, "dropout"),
+    "Denoising AE": (base.DenoisingAE, base.DenoisingAEConfig, "denoising"),
+    "VAE": (base.VAE, base.VAEConfig, "vae"),
+    "AAE": (base.AAE, base.AAEConfig, "aae"),
+    "VQ-VAE": (base.VQVAE, base.VQVAEConfig, "vqvae"),
+    "ACAI": (acai_models.ACAI, acai_models.ACAIConfig, "acai"),
+}
+#: the seeds' report's ideas, on MNIST only
+IDEAS = {
+    "LTAE-S": (ltae.LTAE, lambda **kw: ltae.LTAEConfig(target="standard", **kw), "ltae-s"),
+    "LTAE-M": (ltae.LTAE, lambda **kw: ltae.LTAEConfig(target="minmax", **kw), "ltae-m"),
+    "Cross-aug AE": (ltae.CrossAugAE, ltae.CrossAugConfig, "crossaug"),
+}
+ALL = {**METHODS, **IDEAS}
+#: MNIST latent sizes of Table 2 -> the scripts' ``--latent`` (channels of the 4×4 code)
+MNIST_LATENTS = {32: 2, 256: 16}
+
+
+@dataclass(frozen=True)
+class Profile:
+    lines_iterations: int     # each lines run: iterations at batch 64
+    mnist_iterations: int     # each MNIST run: iterations at batch 64
+    lines_pool: int           # rendered training lines (uniform angles, seed 0)
+    mnist_seeds: tuple        # seeds of the MNIST runs (lines: the chapter's ``seeds``)
+    n_interpolations: int     # lines metric: interpolations of ``interp_steps`` steps
+    probe_train: int          # MNIST training digits whose codes train the probe
+    probe_test: int           # MNIST test digits it is scored on
+    probe_steps: int = 500    # full-batch Adam steps of the linear probe
+    interp_steps: int = 16    # the official evaluation's 16 images per interpolation
+    batch_size: int = 64      # lib/train.py flag ``batch``
+
+
+#: the official length: total_kimg = 2^14 at batch 64 -> 262,145 updates (ConvAEConfig.iterations)
+PAPER_ITERATIONS = acai_models.ConvAEConfig().iterations
+
+PROFILES = {
+    "smoke": Profile(lines_iterations=6, mnist_iterations=6, lines_pool=512, mnist_seeds=(0,),
+                     n_interpolations=8, probe_train=400, probe_test=300, probe_steps=20),
+    "book": Profile(lines_iterations=2000, mnist_iterations=1000, lines_pool=65_536, mnist_seeds=(0,),
+                    n_interpolations=256, probe_train=10_000, probe_test=5_000),
+    "paper": Profile(lines_iterations=PAPER_ITERATIONS, mnist_iterations=PAPER_ITERATIONS, lines_pool=1 << 20,
+                     mnist_seeds=(0, 1, 2), n_interpolations=256, probe_train=60_000, probe_test=10_000),
+}
+
+
+# --------------------------------------------------------------------------------------------- data
+def lines_data(profile: Profile) -> dict:
+    """``{"train": {"x"}, "test": {"x"}, "pairs": (x0, x1)}``: the training pool (seed 0), 1,000 test lines
+    (seed 1) and the interpolation end points (seeds 2 and 3), all in [-1, 1], (N, 1, 32, 32)."""
+    n = profile.n_interpolations
+    return {"train": {"x": lines.sample(profile.lines_pool, seed=0)[0]},
+            "test": {"x": lines.sample(1000, seed=1)[0]},
+            "pairs": (lines.sample(n, seed=2)[0], lines.sample(n, seed=3)[0])}
+
+
+def mnist_data(profile: Profile, root=None) -> dict:
+    """``{"train": {"x"}, "probe_train": {"x", "y"}, "probe_test": {"x", "y"}, "pairs"}``: all 60,000 training
+    digits as the official pipeline feeds them (:func:`vaelab.models.acai.mnist32`: 32×32 in [-1, 1]), the
+    first ``probe_train`` of them and the first ``probe_test`` test digits for the probe, and 8 test pairs
+    with different digits for the interpolation strips."""
+    x, y = mnist.load("train", root=root)
+    xt, yt = mnist.load("test", root=root)
+    if profile.probe_train > len(x) or profile.probe_test > len(xt):
+        raise ValueError(f"probe_train={profile.probe_train} / probe_test={profile.probe_test} exceed the "
+                         f"{len(x)} training / {len(xt)} test digits")
+    x32, xt32 = acai_models.mnist32(x), acai_models.mnist32(xt)
+    i0 = torch.arange(100, 108)
+    i1 = torch.tensor([int(torch.nonzero(yt[200:] != yt[i]).flatten()[0]) + 200 for i in i0])
+    return {"train": {"x": x32}, "probe_train": {"x": x32[:profile.probe_train], "y": y[:profile.probe_train]},
+            "probe_test": {"x": xt32[:profile.probe_test], "y": yt[:profile.probe_test]},
+            "pairs": (xt32[i0], xt32[i1])}
+
+
+def load_data(datasets, profile: Profile, data_root) -> dict:
+    out = {}
+    if "lines" in datasets:
+        out["lines"] = lines_data(profile)
+    if "mnist" in datasets:
+        out["mnist"] = mnist_data(profile, root=data_root / "mnist")
+    return out
+
+
+# --------------------------------------------------------------------------------------------- runs
+def build(method: str, dataset: str, latent_size: int | None = None):
+    """The model of ``method`` with the official nets for ``dataset`` ("lines", or "mnist" at latent size
+    32 or 256)."""
+    if method not in ALL:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(ALL)}")
+    cls, cfg_cls, _ = ALL[method]
+    if dataset == "lines":
+        if method in IDEAS:
+            raise ValueError(f"{method} runs on MNIST only in this chapter")
+        cfg = cfg_cls.lines() if hasattr(cfg_cls, "lines") else cfg_cls(depth=16, latent=16, latent_width=2)
+    elif dataset == "mnist":
+        if latent_size not in MNIST_LATENTS:
+            raise ValueError(f"MNIST latent_size must be one of {sorted(MNIST_LATENTS)}, got {latent_size!r}")
+        cfg = cfg_cls(depth=16, latent=MNIST_LATENTS[latent_size], latent_width=4)
+    else:
+        raise ValueError(f"dataset must be 'lines' or 'mnist', got {dataset!r}")
+    return cls(cfg)
+
+
+def run_name(method: str, dataset: str, latent_size: int | None, seed: int) -> str:
+    slug = ALL[method][2]
+    return f"lines-{slug}-s{seed}" if dataset == "lines" else f"mnist{latent_size}-{slug}-s{seed}"
+
+
+def run_config(method, dataset, latent_size, model, profile_name: str, seed: int, n_train: int) -> dict:
+    p = PROFILES[profile_name]
+    its = p.lines_iterations if dataset == "lines" else p.mnist_iterations
+    return {"chapter": CHAPTER, "method": method, "dataset": dataset, "latent_size": latent_size,
+            "model_config": asdict(model.cfg), "profile": profile_name, "iterations": its,
+            "batch_size": p.batch_size, "n_train": n_train, "seed": seed}
+
+
+@torch.no_grad()
+def _batched(fn, x: torch.Tensor, device, batch: int = 1000) -> torch.Tensor:
+    return torch.cat([fn(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)])
+
+
+def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
+    """The metrics of the module docstring for one trained model (on the device it is on)."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = {"recon_mse": float(((_batched(model.reconstruct, d["test" if dataset == "lines" else "probe_test"]["x"],
+                                         device) - (d["test"] if dataset == "lines" else d["probe_test"])["x"]) ** 2)
+                               .mean())}
+    if dataset == "lines":
+        x0, x1 = d["pairs"]
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)  # the VAE interpolates sampled codes
+            interp = model.interpolate(x0.to(device), x1.to(device), profile.interp_steps).cpu()
+        dist, smooth = line_eval(interp)
+        out["distance_e3"], out["smoothness"] = 1e3 * dist, smooth
+    else:
+        enc = lambda x: model.encode(x).flatten(1)  # noqa: E731
+        tr, te = d["probe_train"], d["probe_test"]
+        ztr, zte = _batched(enc, tr["x"], device), _batched(enc, te["x"], device)
+        with torch.random.fork_rng(devices=[]):
+            r = train_probe(ztr.to(device), tr["y"].to(device), zte.to(device), te["y"].to(device), hidden=0,
+                            steps=profile.probe_steps, seed=seed)
+        out["probe_acc"], out["probe_train_acc"] = 100 * r.accuracy, 100 * r.train_accuracy
+    return out
+
+
+def runs_of(profile: Profile, seeds, methods=tuple(METHODS), ideas=tuple(IDEAS), datasets=("lines", "mnist")):
+    """The (method, dataset, latent size, seed) of every run the chapter shows."""
+    out = []
+    if "lines" in datasets:
+        out += [(m, "lines", None, s) for m in methods for s in seeds]
+    if "mnist" in datasets:
+        out += [(m, "mnist", k, s) for k in MNIST_LATENTS for m in (*methods, *ideas) for s in profile.mnist_seeds]
+    return out
+
+
+def key(method: str, dataset: str, latent_size: int | None) -> str:
+    """The results' model name: "ACAI (lines)", "ACAI (MNIST 32)"."""
+    return f"{method} (lines)" if dataset == "lines" else f"{method} (MNIST {latent_size})"
+
+
+def run(params, D: dict, todo=None, progress: bool = True) -> dict:
+    """Train or load every run of :func:`runs_of` (or of ``todo``): ``{(key, seed): {"model", "record",
+    "metrics"}}`` with :func:`key` names."""
+    profile = PROFILES[params.profile]
+    todo = todo if todo is not None else runs_of(profile, params.seeds, datasets=tuple(D))
+    out, on_device = {}, {}
+    for method, dataset, k, seed in todo:
+        d = D[dataset]
+        if dataset not in on_device:
+            on_device[dataset] = {"x": d["train"]["x"].to(params.device)}
+        its = profile.lines_iterations if dataset == "lines" else profile.mnist_iterations
+        torch.manual_seed(seed)
+        model = build(method, dataset, k)
+        model, rec, metrics = runs.obtain(
+            CHAPTER, run_name(method, dataset, k, seed), model,
+            run_config(method, dataset, k, model, params.profile, seed, len(d["train"]["x"])), on_device[dataset],
+            batch_size=profile.batch_size, iterations=its, seed=seed, device=params.device, train=params.train,
+            save=params.profile != "smoke", progress=progress, log_every=max(its // 20, 1),
+            evaluate=lambda m, ds=dataset, d=d, s=seed: evaluate(m, ds, d, profile, s))
+        out[(key(method, dataset, k), seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ tables
+LINES_COLUMNS = {"distance_e3": "Mean Distance (×10⁻³)", "smoothness": "Smoothness", "recon_mse": "recon MSE"}
+
+
+def lines_table(results: dict, methods=tuple(METHODS)):
+    """Table 1: ours (mean ± sd over seeds) with the paper's value beside each column."""
+    import pandas as pd
+
+    ours = report.table(results, [key(m, "lines", None) for m in methods], LINES_COLUMNS, digits=3)
+    ours.index = list(methods)
+    if PAPER_LINES:
+        ours.insert(1, "paper distance", [PAPER_LINES.get(m, ("—",))[0] for m in methods])
+        ours.insert(3, "paper smoothness", [PAPER_LINES.get(m, ("—", "—"))[1] for m in methods])
+    return pd.DataFrame(ours)
+
+
+def mnist_table(results: dict, methods=tuple(ALL)):
+    """Table 2 for MNIST: probe accuracy (%) at both latent sizes, the paper's beside ours."""
+    import pandas as pd
+
+    rows = {}
+    for m in methods:
+        row = {}
+        for size in MNIST_LATENTS:
+            vals = report.per_seed(results, key(m, "mnist", size), "probe_acc")
+            row[f"probe % ({size})"] = (f"{np.mean(vals):.2f}" + (f" ± {report.sd(vals):.2f}" if len(vals) > 1 else "")
+                                        if vals else "—")
+            if PAPER_MNIST:
+                row[f"paper ({size})"] = PAPER_MNIST.get(m, {}).get(size, "—")
+        rows[m] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: the paper's Table 1 (lines): method -> (Mean Distance ×10⁻³, Smoothness) as printed; filled from the paper
+PAPER_LINES: dict = {}
+#: the paper's Table 2 (MNIST single-layer classifier accuracy %): method -> {32: "…", 256: "…"}
+PAPER_MNIST: dict = {}
