@@ -8,13 +8,15 @@ import pytest
 
 from vaelab import REPO
 
-CHAPTERS = ["toy_csvae", "cycle_vae", "vae_playground", "datasets"]
+CHAPTERS = ["toy_csvae", "cycle_vae", "vae_playground", "datasets", "acai"]
 #: what each chapter's NBVAL_CHECK_OUTPUT cells must mention
 EXPECT = {"toy_csvae": ("VAE", "CondVAE", "CondVAE-info", "CSVAE", "CSVAE-noadv", "CSVAE-strongadv"),
           "cycle_vae": ("guessing the most common class", "MNIST 16/16 (ours)", "MNIST 16/16 (paper)",
                         "ToySprites 512/64 (ours)", "no reverse cycle", "swap MSE vs truth"),
           "vae_playground": ("-log 4", "VAE", "AVB", "Conjoint VAE", "Conjoint AVB", "pass 4", "private0 → digit"),
-          "datasets": ("Eyeglasses", "four points")}
+          "datasets": ("Eyeglasses", "four points"),
+          "acai": ("Mean Distance", "Smoothness", "Baseline AE", "VQ-VAE", "ACAI", "probe % (256)", "LTAE-M",
+                   "Cross-aug AE")}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

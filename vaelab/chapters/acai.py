@@ -163,9 +163,8 @@ def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
     """The metrics of the module docstring for one trained model (on the device it is on)."""
     model.eval()
     device = next(model.parameters()).device
-    out = {"recon_mse": float(((_batched(model.reconstruct, d["test" if dataset == "lines" else "probe_test"]["x"],
-                                         device) - (d["test"] if dataset == "lines" else d["probe_test"])["x"]) ** 2)
-                               .mean())}
+    x_test = d["test" if dataset == "lines" else "probe_test"]["x"]
+    out = {"recon_mse": float(((_batched(model.reconstruct, x_test, device) - x_test) ** 2).mean())}
     if dataset == "lines":
         x0, x1 = d["pairs"]
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -259,3 +258,58 @@ def mnist_table(results: dict, methods=tuple(ALL)):
 PAPER_LINES: dict = {}
 #: the paper's Table 2 (MNIST single-layer classifier accuracy %): method -> {32: "…", 256: "…"}
 PAPER_MNIST: dict = {}
+
+
+# ----------------------------------------------------------------------------------------- verdicts
+NO_TEST = "no test: fewer than two seeds or no spread"
+
+
+def _ms(vals, digits: int = 3) -> str:
+    return f"{np.mean(vals):.{digits}g} ± {report.sd(vals):.2g}" if len(vals) > 1 else f"{np.mean(vals):.{digits}g}"
+
+
+def _compare(a: list, b: list) -> str:
+    p = report.welch_p(a, b)
+    return f"Welch p = {p:.2g}" if np.isfinite(p) else NO_TEST
+
+
+def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> str:
+    """Table 1's verdict from the per-seed numbers: ``a`` against ``b`` on both metrics, and the methods whose
+    smoothness is undefined (NaN: every interpolation decoded to one and the same matched line)."""
+    out, lower = [], []
+    for k, what in (("distance_e3", "Mean Distance (×10⁻³)"), ("smoothness", "Smoothness")):
+        x, y = report.per_seed(results, key(a, "lines", None), k), report.per_seed(results, key(b, "lines", None), k)
+        if not x or not y:
+            continue
+        is_lower = bool(np.mean(x) < np.mean(y))
+        significant = np.isfinite(report.welch_p(x, y)) and report.welch_p(x, y) < 0.05
+        lower.append(is_lower and significant)
+        out.append(f"{what}: {a} {_ms(x)}, {b} {_ms(y)} ({a} {'lower' if is_lower else 'not lower'}; "
+                   f"{_compare(x, y)}).")
+    if lower:
+        holds = all(lower) and len(lower) == 2
+        out.append(f"The paper's ordering — {a} below the {b.lower() if b != 'Baseline AE' else 'plain AE'} in "
+                   f"both — {'holds' if holds else 'does not hold (at p < 0.05)'} at this training length.")
+    nan = [m for m in METHODS if any(not np.isfinite(v)
+                                     for v in report.per_seed(results, key(m, "lines", None), "smoothness"))]
+    if nan:
+        out.append(f"Smoothness is undefined (NaN) in some seeds of {', '.join(nan)}: there every interpolation "
+                   "is matched to one line from start to end, i.e. the decoder draws the same image along the path "
+                   "(the official metric's rule).")
+    return " ".join(out)
+
+
+def mnist_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> str:
+    """Table 2's verdict: ``a`` against ``b`` at each latent size, and the best method there."""
+    out = []
+    for size in MNIST_LATENTS:
+        x = report.per_seed(results, key(a, "mnist", size), "probe_acc")
+        y = report.per_seed(results, key(b, "mnist", size), "probe_acc")
+        if not x or not y:
+            continue
+        means = {m: np.mean(v) for m in ALL if (v := report.per_seed(results, key(m, "mnist", size), "probe_acc"))}
+        best = max(means, key=means.get)
+        out.append(f"Latent size {size}: {a} {_ms(x, 4)} % against the {b}'s {_ms(y, 4)} % "
+                   f"({'above' if np.mean(x) > np.mean(y) else 'not above'}; {_compare(x, y)}); "
+                   f"the highest is {best} at {means[best]:.2f} %.")
+    return " ".join(out)

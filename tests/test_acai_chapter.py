@@ -1,0 +1,176 @@
+"""The ACAI chapter's models (LTAE, cross-augmentation) and its evaluation on cases with known answers."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vaelab import params
+from vaelab.chapters import acai as ch
+from vaelab.data import lines
+from vaelab.models.acai import ConvAE, ConvAEConfig
+from vaelab.models.ltae import LTAE, CrossAugAE, CrossAugConfig, LTAEConfig, augment, ltae_target
+
+torch.set_num_threads(1)
+
+
+# --------------------------------------------------------------------------------------------- LTAE
+def test_ltae_targets_are_standardised_and_min_max():
+    h = torch.randn(64, 32) * 3 + 5
+    s = ltae_target(h, "standard")
+    assert torch.allclose(s.mean(1), torch.zeros(64), atol=1e-5)
+    assert torch.allclose(s.std(1), torch.ones(64), atol=1e-4)
+    m = ltae_target(h, "minmax")
+    assert float(m.min()) == pytest.approx(0.0, abs=1e-6) and float(m.max()) == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="target"):
+        ltae_target(h, "other")
+    with pytest.raises(ValueError, match="target"):
+        LTAE(LTAEConfig(target="zscore"))
+
+
+def test_ltae_code_is_scale_times_shifted_encoder_output():
+    torch.manual_seed(0)
+    m = LTAE(LTAEConfig.mnist(2, target="minmax"))
+    with torch.no_grad():
+        m.scale.uniform_(0.5, 2.0)
+        m.shift.normal_()
+    x = torch.rand(5, 1, 32, 32) * 2 - 1
+    h = m.encoder(x).flatten(1)
+    assert torch.allclose(m.encode(x).flatten(1), m.scale * (h + m.shift), atol=1e-6)
+    assert m.encode(x).shape == (5, 2, 4, 4)
+
+
+def test_ltae_transform_term_is_zero_when_the_code_equals_its_target():
+    # an encoder whose output is already min-max normalised over the batch, with scale 1 and shift 0
+    torch.manual_seed(0)
+    m = LTAE(LTAEConfig.mnist(2, target="minmax", noise=0.0))
+    x = torch.rand(8, 1, 32, 32) * 2 - 1
+    before = float(m.loss({"x": x})["transform"].detach())
+    with torch.no_grad():  # fold the normalisation into the scale and shift: t = (h - lo) / (hi - lo)
+        h = m.encoder(x).flatten(1)
+        lo, hi = float(h.min()), float(h.max())
+        m.scale.fill_(1 / (hi - lo))
+        m.shift.fill_(-lo)
+    assert before > 1e-3 and float(m.loss({"x": x})["transform"].detach()) < 1e-8
+
+
+# ---------------------------------------------------------------------------------- cross-augmentation
+def test_augment_without_rotation_or_noise_is_the_identity():
+    x = lines.sample(6, seed=0)[0]
+    assert torch.allclose(augment(x, 0.0, 0.0), x, atol=1e-5)
+
+
+def test_rotation_keeps_the_background_and_turns_a_line():
+    torch.manual_seed(1)
+    x = torch.from_numpy(lines.draw_line(0.0))[None, None].repeat(256, 1, 1, 1)
+    out = augment(x, 30.0, 0.0)
+    assert float(out.min()) >= -1 - 1e-6 and float(out[..., 0, 0].max()) == pytest.approx(-1.0)
+    # about half the images are rotated (the others get zero noise, i.e. stay), and rotated ones differ
+    changed = (out - x).abs().flatten(1).amax(1) > 1e-3
+    assert 0.3 < float(changed.float().mean()) < 0.7
+
+
+def test_cross_loss_is_twice_the_reconstruction_under_the_identity_augmentation():
+    torch.manual_seed(0)
+    m = CrossAugAE(CrossAugConfig.mnist(2, max_degrees=0.0, pixel_noise=0.0))
+    out = m.loss({"x": torch.rand(4, 1, 32, 32) * 2 - 1})
+    assert float(out["cross"]) == pytest.approx(2 * float(out["recon"]), rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------- chapter
+def test_build_gives_the_tables_latent_sizes_and_clear_errors():
+    assert ch.build("ACAI", "lines").cfg.latent_dim == 64
+    assert ch.build("VQ-VAE", "lines").cfg.latent_dim == 256  # runs/vqvae.sh: --latent_width=4
+    for size in (32, 256):
+        for m in ch.ALL:
+            assert ch.build(m, "mnist", size).cfg.latent_dim == size
+    with pytest.raises(ValueError, match="unknown method"):
+        ch.build("PCA", "lines")
+    with pytest.raises(ValueError, match="MNIST only"):
+        ch.build("LTAE-S", "lines")
+    with pytest.raises(ValueError, match="latent_size"):
+        ch.build("ACAI", "mnist", 64)
+    with pytest.raises(ValueError, match="dataset"):
+        ch.build("ACAI", "svhn")
+
+
+class AngleOracle(ConvAE):
+    """Encodes a line image as the unit vector of its angle (found by the metric's own matcher) and decodes a
+    code by drawing the line at the code's angle: its interpolations are real lines."""
+
+    def __init__(self):
+        super().__init__(ConvAEConfig.lines())
+
+    def encode(self, x):
+        from vaelab.metrics.interpolation import closest_line
+        _, ang = closest_line(x[:, 0].numpy())
+        return torch.tensor(np.stack([np.cos(ang), np.sin(ang)], 1), dtype=torch.float32)
+
+    def decode(self, z):
+        ang = torch.atan2(z[:, 1], z[:, 0]).double().numpy() % (2 * math.pi)
+        return torch.from_numpy(np.stack([lines.draw_line(a) for a in ang]))[:, None]
+
+
+class PixelAE(ConvAE):
+    """The identity 'autoencoder': its interpolation is the pixel crossfade."""
+
+    def __init__(self):
+        super().__init__(ConvAEConfig.lines())
+
+    def encode(self, x):
+        return x
+
+    def decode(self, z):
+        return z
+
+
+def test_line_metrics_of_an_oracle_and_of_a_crossfade():
+    prof = ch.PROFILES["smoke"]
+    d = ch.lines_data(prof)
+    oracle = ch.evaluate(AngleOracle(), "lines", d, prof, seed=0)
+    fade = ch.evaluate(PixelAE(), "lines", d, prof, seed=0)
+    assert oracle["distance_e3"] < 1.0            # every step is (nearly) a reference line
+    assert fade["recon_mse"] == 0.0
+    assert fade["distance_e3"] > 20 * max(oracle["distance_e3"], 0.1)
+
+
+class ConstantEncoder(PixelAE):
+    def encode(self, x):
+        return torch.zeros(len(x), 2, 4, 4)
+
+    def decode(self, z):
+        return -torch.ones(len(z), 1, 32, 32)
+
+
+def test_a_constant_code_is_probed_at_the_majority_rate():
+    prof = ch.PROFILES["smoke"]
+    d = ch.mnist_data(prof, root=params.validate(profile="smoke").data_root / "mnist")
+    out = ch.evaluate(ConstantEncoder(), "mnist", d, prof, seed=0)
+    y_tr, y_te = d["probe_train"]["y"], d["probe_test"]["y"]
+    majority = 100 * float((y_te == torch.bincount(y_tr).argmax()).float().mean())
+    assert out["probe_acc"] == pytest.approx(majority)
+
+
+def test_mnist_pairs_show_different_digits():
+    prof = ch.PROFILES["smoke"]
+    d = ch.mnist_data(prof, root=params.validate(profile="smoke").data_root / "mnist")
+    x0, x1 = d["pairs"]
+    assert x0.shape == x1.shape == (8, 1, 32, 32) and not torch.equal(x0, x1)
+
+
+def test_smoke_run_trains_every_run_with_finite_metrics(tmp_path, monkeypatch):
+    from vaelab import runs
+    monkeypatch.setattr(runs, "ROOT", tmp_path)
+    P = params.validate(profile="smoke", train=True, device="cpu", seeds=[0])
+    prof = ch.PROFILES["smoke"]
+    D = ch.load_data(("lines", "mnist"), prof, P.data_root)
+    todo = [("ACAI", "lines", None, 0), ("LTAE-M", "mnist", 32, 0), ("Cross-aug AE", "mnist", 256, 0)]
+    R = ch.run(P, D, todo=todo, progress=False)
+    assert set(R) == {("ACAI (lines)", 0), ("LTAE-M (MNIST 32)", 0), ("Cross-aug AE (MNIST 256)", 0)}
+    for r in R.values():
+        assert all(math.isfinite(v) for v in r["metrics"].values() if isinstance(v, float)
+                   and not (isinstance(v, float) and math.isnan(v)))
+    assert {"distance_e3", "smoothness", "recon_mse"} <= set(R[("ACAI (lines)", 0)]["metrics"])
+    assert {"probe_acc", "recon_mse"} <= set(R[("LTAE-M (MNIST 32)", 0)]["metrics"])
+    assert not any(tmp_path.rglob("*.pt"))  # smoke never saves weights
+    assert len(ch.runs_of(ch.PROFILES["book"], (0, 1, 2))) == 7 * 3 + 10 * 2
