@@ -226,19 +226,15 @@ LINES_COLUMNS = {"distance_e3": "Mean Distance (×10⁻³)", "smoothness": "Smoo
 
 
 def lines_table(results: dict, methods=tuple(METHODS)):
-    """Table 1: ours (mean ± sd over seeds) with the paper's value beside each column."""
-    import pandas as pd
-
+    """Table 1: mean ± sd over seeds, one row per method. (The paper's values are not shown: no source
+    available to the project holds its tables.)"""
     ours = report.table(results, [key(m, "lines", None) for m in methods], LINES_COLUMNS, digits=3)
     ours.index = list(methods)
-    if PAPER_LINES:
-        ours.insert(1, "paper distance", [PAPER_LINES.get(m, ("—",))[0] for m in methods])
-        ours.insert(3, "paper smoothness", [PAPER_LINES.get(m, ("—", "—"))[1] for m in methods])
-    return pd.DataFrame(ours)
+    return ours
 
 
 def mnist_table(results: dict, methods=tuple(ALL)):
-    """Table 2 for MNIST: probe accuracy (%) at both latent sizes, the paper's beside ours."""
+    """Table 2 for MNIST: probe accuracy (%) at both latent sizes (mean ± sd where there are several seeds)."""
     import pandas as pd
 
     rows = {}
@@ -248,16 +244,9 @@ def mnist_table(results: dict, methods=tuple(ALL)):
             vals = report.per_seed(results, key(m, "mnist", size), "probe_acc")
             row[f"probe % ({size})"] = (f"{np.mean(vals):.2f}" + (f" ± {report.sd(vals):.2f}" if len(vals) > 1 else "")
                                         if vals else "—")
-            if PAPER_MNIST:
-                row[f"paper ({size})"] = PAPER_MNIST.get(m, {}).get(size, "—")
         rows[m] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
-
-#: the paper's Table 1 (lines): method -> (Mean Distance ×10⁻³, Smoothness) as printed; filled from the paper
-PAPER_LINES: dict = {}
-#: the paper's Table 2 (MNIST single-layer classifier accuracy %): method -> {32: "…", 256: "…"}
-PAPER_MNIST: dict = {}
 
 
 # ----------------------------------------------------------------------------------------- verdicts
