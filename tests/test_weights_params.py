@@ -52,3 +52,30 @@ def test_params_ok():
                         choices={"dataset": ("toyfaces", "celeba")})
     assert p.device == torch.device("cpu") and p.seeds == (0, 1) and p.extra == {"dataset": "celeba"}
     assert p.data_root.is_absolute()
+
+
+def test_training_only_buffers_are_left_out_of_saved_weights(tmp_path):
+    from vaelab.models.ae_baselines import VQVAE, VQVAEConfig
+    torch.manual_seed(0)
+    m = VQVAE(VQVAEConfig.mnist(2))
+    with torch.no_grad():
+        m.codebook.normal_()
+        m.ema_means.normal_()
+    rec = weights.save(tmp_path / "vq", m, config={"a": 1}, metrics={}, seed=0, device="cpu", wall_s=0.0)
+    state, _ = weights.load(tmp_path / "vq")
+    assert not set(VQVAE.TRAINING_ONLY) & set(state)
+    full = sum(v.numel() * v.element_size() for v in m.state_dict().values())
+    assert rec["bytes"] < full - m.ema_means.numel() * 4 + 10_000
+    torch.manual_seed(1)
+    fresh = VQVAE(VQVAEConfig.mnist(2))
+    weights.load(tmp_path / "vq", fresh)
+    assert torch.equal(fresh.codebook, m.codebook)
+    x = torch.rand(3, 1, 32, 32) * 2 - 1
+    assert torch.equal(fresh.eval().reconstruct(x), m.eval().reconstruct(x))
+
+
+def test_loading_weights_into_the_wrong_model_names_the_file(tmp_path):
+    from vaelab.models.ae_baselines import AE, VQVAE, VQVAEConfig
+    weights.save(tmp_path / "ae", AE(), config={}, metrics={}, seed=0, device="cpu", wall_s=0.0)
+    with pytest.raises(weights.WeightsError, match=r"ae\.pt does not fit VQVAE"):
+        weights.load(tmp_path / "ae", VQVAE(VQVAEConfig.lines()))

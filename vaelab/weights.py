@@ -80,11 +80,14 @@ def _atomic_write_bytes(path: Path, write):
 
 def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, seed: int,
          device, wall_s: float, extra: dict | None = None) -> dict:
-    """Write ``path.pt`` and ``path.json``; returns the record."""
+    """Write ``path.pt`` and ``path.json``; returns the record. State entries that the model lists in its
+    ``TRAINING_ONLY`` attribute (buffers needed only to continue training, e.g. VQ-VAE's EMA sums) are not
+    written: the book's weights are for evaluation; a run's resume state lives in its checkpoint."""
     path = Path(path).with_suffix("")
     path.parent.mkdir(parents=True, exist_ok=True)
     pt = path.with_suffix(".pt")
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    skip = set(getattr(model, "TRAINING_ONLY", ()))
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in skip}
     _atomic_write_bytes(pt, lambda tmp: torch.save(state, tmp))
     record = {
         "run": path.name,
@@ -136,7 +139,14 @@ def load(path: os.PathLike, model: torch.nn.Module | None = None, map_location="
             f"`git checkout -- {pt}` or retrain with train=True")
     state = torch.load(pt, map_location=map_location, weights_only=True)
     if model is not None:
-        model.load_state_dict(state)
+        try:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+        except RuntimeError as e:  # shape mismatches
+            raise WeightsError(f"{pt} does not fit {type(model).__name__}: {e}") from None
+        missing = [k for k in missing if k not in set(getattr(model, "TRAINING_ONLY", ()))]
+        if missing or unexpected:
+            raise WeightsError(f"{pt} does not fit {type(model).__name__}: missing {missing}, "
+                               f"unexpected {unexpected}")
     return state, record
 
 

@@ -232,6 +232,9 @@ class VQVAE(ConvAE):
     Deviation: the flatten order (see VAE).
     """
 
+    #: the EMA sums only continue training (the checkpoint keeps them); saved weights leave them out
+    TRAINING_ONLY = ("ema_count", "ema_means")
+
     def __init__(self, cfg: VQVAEConfig | None = None):
         cfg = cfg or VQVAEConfig()
         super().__init__(cfg)
