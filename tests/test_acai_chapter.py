@@ -70,11 +70,18 @@ def test_rotation_keeps_the_background_and_turns_a_line():
     assert 0.3 < float(changed.float().mean()) < 0.7
 
 
-def test_cross_loss_is_twice_the_reconstruction_under_the_identity_augmentation():
+def test_cross_loss_pairs_each_decoding_with_the_other_image(monkeypatch):
+    import torch.nn.functional as F
+    from vaelab.models import ltae as ltae_module
+    monkeypatch.setattr(ltae_module, "augment", lambda x, *a: -x)  # a known augmentation
     torch.manual_seed(0)
-    m = CrossAugAE(CrossAugConfig.mnist(2, max_degrees=0.0, pixel_noise=0.0))
-    out = m.loss({"x": torch.rand(4, 1, 32, 32) * 2 - 1})
-    assert float(out["cross"]) == pytest.approx(2 * float(out["recon"]), rel=1e-5)
+    m = CrossAugAE(CrossAugConfig.mnist(2))
+    x = torch.rand(4, 1, 32, 32) * 2 - 1
+    out = m.loss({"x": x})
+    with torch.no_grad():
+        g, g_aug = m.decode(m.encode(x)), m.decode(m.encode(-x))
+        assert float(out["recon"]) == pytest.approx(float(F.mse_loss(g, x)), rel=1e-5)
+        assert float(out["cross"]) == pytest.approx(float(F.mse_loss(g, -x) + F.mse_loss(g_aug, x)), rel=1e-5)
 
 
 # ---------------------------------------------------------------------------------------- chapter
@@ -202,5 +209,39 @@ def test_mnist_verdict_with_one_seed_makes_no_test():
     r = _results({"ACAI (MNIST 32)": {"probe_acc": [90.0]}, "Baseline AE (MNIST 32)": {"probe_acc": [88.0]},
                   "LTAE-M (MNIST 32)": {"probe_acc": [93.5]}})
     text = ch.mnist_findings(r)
-    assert "ACAI 90 %" in text and "above" in text and ch.NO_TEST in text
+    assert "ACAI 90.00 %" in text and "(above;" in text and "not above" not in text and ch.NO_TEST in text
     assert "the highest is LTAE-M at 93.50 %" in text
+
+
+def test_a_nan_seed_of_acai_is_reported_not_compared():
+    nan = float("nan")
+    r = _results({"ACAI (lines)": {"distance_e3": [1.0, 1.1, 0.9], "smoothness": [0.1, nan, 0.11]},
+                  "Baseline AE (lines)": {"distance_e3": [10.0, 11.0, 9.0], "smoothness": [0.4, 0.42, 0.38]}})
+    text = ch.lines_findings(r)
+    assert "Smoothness: undefined in 1 of 3 seeds of ACAI; not compared." in text
+    assert "cannot be tested" in text and "nan" not in text.split("Smoothness is undefined")[0]
+    assert "ACAI (1 of 3)" in text
+    table = ch.lines_table(r, methods=("ACAI", "Baseline AE"))
+    assert table.loc["ACAI", "Smoothness"] == "0.105 ± 0.007 (1 NaN)"
+    assert table.loc["ACAI", "Mean Distance (×10⁻³)"] == "1.00 ± 0.10"
+
+
+def test_one_seed_cannot_test_the_ordering():
+    r = _results({"ACAI (lines)": {"distance_e3": [1.0], "smoothness": [0.1]},
+                  "Baseline AE (lines)": {"distance_e3": [10.0], "smoothness": [0.4]}})
+    text = ch.lines_findings(r)
+    assert "cannot be tested" in text and "does not hold" not in text and ch.NO_TEST in text
+
+
+def test_vae_evaluation_is_deterministic_and_keeps_the_global_rng():
+    prof = ch.PROFILES["smoke"]
+    d = ch.lines_data(prof)
+    torch.manual_seed(0)
+    m = ch.build("VAE", "lines")
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = ch.evaluate(m, "lines", d, prof, seed=0)
+    assert torch.equal(torch.get_rng_state(), state)
+    b = ch.evaluate(m, "lines", d, prof, seed=0)
+    c = ch.evaluate(m, "lines", d, prof, seed=1)
+    assert a == b and a["distance_e3"] != c["distance_e3"]  # the VAE interpolates sampled codes

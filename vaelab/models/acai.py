@@ -184,6 +184,11 @@ class ConvAE(nn.Module):
         return self.decode(self.encode(x))
 
     @torch.no_grad()
+    def probe_code(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, D): what the official ``single_layer_classifier`` reads (``stop_gradient(encode)``)."""
+        return self.encode(x).flatten(1)
+
+    @torch.no_grad()
     def latents(self, x: torch.Tensor, y=None) -> dict:
         """The flattened code, as ``z``."""
         return {"z": self.encode(x).flatten(1)}

@@ -123,6 +123,11 @@ class VAE(ConvAE):
     def _codes_for_interpolation(self, x):
         return self.encode(x, sample=self.cfg.interp_sample)
 
+    @torch.no_grad()
+    def probe_code(self, x: torch.Tensor) -> torch.Tensor:
+        """``vae.py`` probes the encoder's convolutional output, before the dense μ / log σ² layers."""
+        return self.encoder(x).flatten(1)
+
     @staticmethod
     def kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """KL(N(μ, σ²) ‖ N(0, I)) summed over dims, averaged over the batch (``loss_kl``)."""
@@ -284,6 +289,11 @@ class VQVAE(ConvAE):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.bottleneck(z)[0])
+
+    @torch.no_grad()
+    def probe_code(self, x: torch.Tensor) -> torch.Tensor:
+        """``vqvae.py`` probes ``d['dense']``: the quantised code after the MLP, what the decoder reads."""
+        return self.bottleneck(self.encode(x))[0].flatten(1)
 
     def loss(self, batch: dict) -> dict:
         x = batch["x"]

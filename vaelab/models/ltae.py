@@ -13,13 +13,17 @@ before decoding:
 
 Loss = MSE(g(t + noise), x) + MSE(t, T(h)) (gradients reach the encoder through both terms, as the
 reimplementation writes them). σ = 0.01, its default. ``encode`` returns t without noise: the code the
-chapter probes and interpolates (the reimplementation also adds noise when it interpolates).
+chapter probes and interpolates (the reimplementation also adds noise when it interpolates). Deviation: a
+and b start at 1 and 0 (the reimplementation draws both with ``xavier_normal_``).
 
 **Cross-augmentation** (the report's "augmentation procedure"): with X_aug = t(X), t drawn per image from
 {rotation by up to ±``max_degrees``, additive pixel noise of std ``pixel_noise``},
 L = MSE(g(f(X)), X) + MSE(g(f(X)), X_aug) + MSE(g(f(X_aug)), X): the plain reconstruction plus the report's
 cross-changed loss L(g(Z_orig), X_aug) + L(g(Z_aug), X_orig), which pulls a code and its augmented copy's
-code together. The report gives no weights or augmentation sizes; these are ours.
+code together. This is our design from the report's formula: the authors' notebook
+(``ap/augmentation.ipynb``) instead fine-tunes an already trained AE on the cross loss alone, with one random
+flip per batch. Here the model trains from scratch, the reconstruction term stays, and each image gets its own
+rotation or noise; the sizes are ours.
 """
 from __future__ import annotations
 
