@@ -23,7 +23,6 @@ No ``.item()`` inside the iteration: host syncs happen only every ``log_every`` 
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass, field

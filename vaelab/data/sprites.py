@@ -55,13 +55,11 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import positive_int as _count
-from .mnist import DataError
 
 SIZE = 64
 MAX_SHIFT = 4

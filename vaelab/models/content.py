@@ -241,7 +241,7 @@ class ContentDisentanglement(nn.Module):
         a, b = self._inputs(batch)
         n = len(a)
         common = self.e1(torch.cat([a, b]))          # per-image InstanceNorm: one pass = two passes
-        c_a, c_b = common[:n], common[n:]
+        c_b = common[n:]
         specific = torch.cat([self.e2(a), self.zero_specific(c_b)])
         rec_a, rec_b = self.decode(common, specific).split([n, len(b)])
         recon_a, recon_b = F.mse_loss(rec_a, a), F.mse_loss(rec_b, b)
