@@ -3,7 +3,9 @@
     python benchmarks/book_profile.py --chapter cycle_vae [--device cuda] [--seeds 0 1 2]
 
 Runs the same calls as the chapter's notebook with ``train=True`` (data, every run with its
-evaluation) but writes weights and checkpoints under a scratch folder, never into ``weights/``.
+evaluation) and by default writes weights and checkpoints under a scratch folder, never into ``weights/``:
+``--keep-weights`` writes the repository's ``weights/``, ``--root DIR`` writes ``DIR/weights/``. For ACAI,
+``--part k/n`` trains every n-th of its runs from the k-th (a lent machine returns at most 64 MiB a call).
 Prints one row per run (training wall time from the run's record, iterations/s, whether the step
 was replayed from a CUDA graph) and the chapter's total wall time, data and evaluation included —
 the number each chapter's issue bounds ("the book profile trains in under N minutes on one H100").
@@ -40,10 +42,11 @@ def vae_playground(P):
     return {**R, **J["runs"], **vc.run(P, D, J, progress=False)}
 
 
-def acai(P):
+def acai(P, part=(0, 1)):
     from vaelab.chapters import acai as ac
     D = ac.load_data(("lines", "mnist"), ac.PROFILES[P.profile], P.data_root)
-    return ac.run(P, D, progress=False)
+    k, n = part
+    return ac.run(P, D, todo=ac.runs_of(ac.PROFILES[P.profile], P.seeds)[k::n], progress=False)
 
 
 CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai}
@@ -70,17 +73,26 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--keep-weights", action="store_true",
                     help="save the runs into weights/ (what `make gpu` does) instead of a scratch folder")
+    ap.add_argument("--root", default=None,
+                    help="write weights/ and checkpoints/ under this folder (e.g. an ignored one on a lent GPU "
+                         "machine, fetched in parts afterwards)")
+    ap.add_argument("--part", default="0/1", help="acai only: train every n-th run from the k-th, as k/n")
     a = ap.parse_args()
     P = params.validate(profile=a.profile, train=True, device=a.device, seeds=a.seeds)
     name = torch.cuda.get_device_name() if P.device.type == "cuda" else "CPU"
     print(f"{a.chapter}, profile {a.profile}, train=True on {P.device} ({name}), torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads, seeds {list(a.seeds)}")
     with tempfile.TemporaryDirectory() as tmp:
-        if not a.keep_weights:
+        if a.root:
+            runs.ROOT = Path(a.root).resolve()
+        elif not a.keep_weights:
             runs.ROOT = Path(tmp)
         runs.obtain = printing_obtain(runs.obtain)
         t0 = time.perf_counter()
-        results = CHAPTERS[a.chapter](P)
+        k, n = map(int, a.part.split("/"))
+        if not 0 <= k < n:
+            ap.error(f"--part must be k/n with 0 <= k < n, got {a.part}")
+        results = acai(P, (k, n)) if a.chapter == "acai" else CHAPTERS[a.chapter](P)
         total = time.perf_counter() - t0
     w = max(len(str(k)) for k in results) + 2
     print(f"{'run':<{w}}{'train s':>9}{'its':>8}{'it/s':>8}  captured")
