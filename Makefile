@@ -6,8 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # chapters in reading order (book/_toc.yml lists the same)
 CHAPTERS := toy_csvae cycle_vae vae_playground datasets
-# chapters whose book weights are not committed yet: `make gpu` trains them and the unit tests run their
-# smoke profile, but nbval, `make book` and the table of contents leave them out until the weights land
+# chapters whose book weights are not committed yet live in pending/: the unit tests run their smoke
+# profile and `make gpu` trains them, writing the executed page into book/ (then add them to CHAPTERS
+# and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
 PENDING := acai
 
 .PHONY: test unit nbval book html gpu clean
@@ -26,7 +27,7 @@ unit: $(STAMP)
 # re-executes every chapter from the committed weights on CPU and compares the
 # cells marked NBVAL_CHECK_OUTPUT (rounded metric tables)
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider book/ $(foreach c,$(PENDING),--ignore=book/$(c).ipynb)
+	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider book/
 
 # executes every chapter (profile=book) with papermill in place, then stitches the HTML book
 book: $(STAMP)
@@ -40,8 +41,11 @@ html: $(STAMP)
 
 # retrains every chapter's book profile on a CUDA machine, rewriting weights and notebooks
 gpu: $(STAMP)
-	for c in $(CHAPTERS) $(PENDING); do \
+	for c in $(CHAPTERS); do \
 	  $(BIN)/papermill --cwd book book/$$c.ipynb book/$$c.ipynb -p profile book -p train True -p device cuda || exit 1; \
+	done
+	for c in $(PENDING); do \
+	  $(BIN)/papermill --cwd book pending/$$c.ipynb book/$$c.ipynb -p profile book -p train True -p device cuda || exit 1; \
 	done
 
 clean:

@@ -9,6 +9,8 @@ import pytest
 from vaelab import REPO
 
 CHAPTERS = ["toy_csvae", "cycle_vae", "vae_playground", "datasets", "acai"]
+#: chapters whose book weights are not committed yet: their page waits in pending/ (see the Makefile)
+PENDING = {"acai"}
 #: what each chapter's NBVAL_CHECK_OUTPUT cells must mention
 EXPECT = {"toy_csvae": ("VAE", "CondVAE", "CondVAE-info", "CSVAE", "CSVAE-noadv", "CSVAE-strongadv"),
           "cycle_vae": ("guessing the most common class", "MNIST 16/16 (ours)", "MNIST 16/16 (paper)",
@@ -24,7 +26,8 @@ def test_smoke_profile_runs(chapter, tmp_path):
     weights = sorted((REPO / "weights").rglob("*"))
     before = {p: p.stat().st_mtime_ns for p in weights if p.is_file()}
     out = tmp_path / f"{chapter}.ipynb"
-    cmd = [sys.executable, "-m", "papermill", "--cwd", str(REPO / "book"), str(REPO / "book" / f"{chapter}.ipynb"),
+    page = REPO / ("pending" if chapter in PENDING else "book") / f"{chapter}.ipynb"
+    cmd = [sys.executable, "-m", "papermill", "--cwd", str(REPO / "book"), str(page),
            str(out), "-p", "profile", "smoke", "-p", "train", "True", "-y", "seeds: [0]", "--no-progress-bar"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
