@@ -325,8 +325,8 @@ def fit_probe(codes_train, y_train, codes_test, y_test, epochs: int = 20, seed: 
     test accuracy), evaluated in eval mode. The reference repository has no classifier-training
     script: epochs, batch size, lr and init (PyTorch's default) are our choices. Deterministic on
     the CPU for a given seed; the global RNG is left untouched. ``device="cuda"`` trains it there (the
-    same batches and initial weights; a chapter trained on a GPU evaluates there: the loop is ~3,000
-    small steps per probe, which the CPU runs at ~10 ms each)."""
+    same batches and initial weights): a chapter trained on a GPU evaluates there rather than wait for
+    ~3,000 small CPU steps per probe."""
     device = torch.device(device)
     as_x = lambda a: torch.as_tensor(a, dtype=torch.float32).detach().to(device)  # noqa: E731
     as_y = lambda a: torch.as_tensor(a, dtype=torch.long).detach().to(device)  # noqa: E731
