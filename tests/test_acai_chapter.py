@@ -245,3 +245,11 @@ def test_vae_evaluation_is_deterministic_and_keeps_the_global_rng():
     b = ch.evaluate(m, "lines", d, prof, seed=0)
     c = ch.evaluate(m, "lines", d, prof, seed=1)
     assert a == b and a["distance_e3"] != c["distance_e3"]  # the VAE interpolates sampled codes
+
+
+def test_report_cell_counts_nan_seeds():
+    nan = float("nan")
+    assert report.cell([1.0, 3.0], 1) == "2.0 ± 1.4"
+    assert report.cell([1.0, nan, 3.0], 1) == "2.0 ± 1.4 (1 NaN)"
+    assert report.cell([nan, nan], 2) == "undefined (2 NaN)"
+    assert report.cell([], 2) == "—"

@@ -36,17 +36,27 @@ def paired_p(a, b) -> float:
     return float(ttest_rel(a, b).pvalue)
 
 
-def table(results: dict, models, columns: dict, digits: int = 3):
-    """One row per model, one column per ``columns`` entry (metric key -> header): mean ± sd over
-    seeds as strings ("—" where a model lacks the metric); a pandas DataFrame."""
+def cell(vals, digits: int = 3) -> str:
+    """"mean ± sd" of the finite per-seed values, with "(k NaN)" appended when k seeds gave NaN (a metric
+    that is undefined for a run, e.g. ACAI's smoothness); "—" for no values, "undefined" if none is finite."""
+    if not len(vals):
+        return "—"
+    ok = [v for v in vals if np.isfinite(v)]
+    out = f"{np.mean(ok):.{digits}f} ± {sd(ok):.{digits}f}" if ok else "undefined"
+    return out + (f" ({len(vals) - len(ok)} NaN)" if len(ok) < len(vals) else "")
+
+
+def table(results: dict, models, columns: dict, digits: int | dict = 3):
+    """One row per model, one column per ``columns`` entry (metric key -> header): :func:`cell` over
+    seeds as strings; ``digits`` is one number or a dict per metric key; a pandas DataFrame."""
     import pandas as pd
 
     rows = {}
     for name in models:
         row = {}
         for key, col in columns.items():
-            vals = per_seed(results, name, key)
-            row[col] = f"{np.mean(vals):.{digits}f} ± {sd(vals):.{digits}f}" if vals else "—"
+            d = digits[key] if isinstance(digits, dict) else digits
+            row[col] = cell(per_seed(results, name, key), d)
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 

@@ -226,25 +226,13 @@ def run(params, D: dict, todo=None, progress: bool = True) -> dict:
 LINES_COLUMNS = {"distance_e3": "Mean Distance (×10⁻³)", "smoothness": "Smoothness", "recon_mse": "recon MSE"}
 
 
-def _cell(vals, digits: int) -> str:
-    """mean ± sd of the finite per-seed values, and how many seeds were NaN (the official smoothness of a
-    run is NaN when none of its interpolations moves from its first matched line to another)."""
-    ok = [v for v in vals if np.isfinite(v)]
-    if not vals:
-        return "—"
-    out = f"{np.mean(ok):.{digits}f} ± {report.sd(ok):.{digits}f}" if ok else "undefined"
-    return out + (f" ({len(vals) - len(ok)} NaN)" if len(ok) < len(vals) else "")
-
-
 def lines_table(results: dict, methods=tuple(METHODS)):
     """Table 1: mean ± sd over seeds, one row per method. (The paper's values are not shown: no source
     available to the project holds its tables.)"""
-    import pandas as pd
-
-    digits = {"distance_e3": 2, "smoothness": 3, "recon_mse": 4}
-    return pd.DataFrame.from_dict(
-        {m: {col: _cell(report.per_seed(results, key(m, "lines", None), k), digits[k])
-             for k, col in LINES_COLUMNS.items()} for m in methods}, orient="index")
+    out = report.table(results, [key(m, "lines", None) for m in methods], LINES_COLUMNS,
+                       digits={"distance_e3": 2, "smoothness": 3, "recon_mse": 4})
+    out.index = list(methods)
+    return out
 
 
 def mnist_table(results: dict, methods=tuple(ALL)):
