@@ -78,6 +78,12 @@ def main():
                          "machine, fetched in parts afterwards)")
     ap.add_argument("--part", default="0/1", help="acai only: train every n-th run from the k-th, as k/n")
     a = ap.parse_args()
+    try:
+        k, n = map(int, a.part.split("/"))
+    except ValueError:
+        ap.error(f"--part must be k/n, got {a.part!r}")
+    if not 0 <= k < n or (n > 1 and a.chapter != "acai"):
+        ap.error(f"--part must be k/n with 0 <= k < n, and only for --chapter acai; got {a.part}")
     P = params.validate(profile=a.profile, train=True, device=a.device, seeds=a.seeds)
     name = torch.cuda.get_device_name() if P.device.type == "cuda" else "CPU"
     print(f"{a.chapter}, profile {a.profile}, train=True on {P.device} ({name}), torch {torch.__version__}, "
@@ -89,9 +95,6 @@ def main():
             runs.ROOT = Path(tmp)
         runs.obtain = printing_obtain(runs.obtain)
         t0 = time.perf_counter()
-        k, n = map(int, a.part.split("/"))
-        if not 0 <= k < n:
-            ap.error(f"--part must be k/n with 0 <= k < n, got {a.part}")
         results = acai(P, (k, n)) if a.chapter == "acai" else CHAPTERS[a.chapter](P)
         total = time.perf_counter() - t0
     w = max(len(str(k)) for k in results) + 2
@@ -101,7 +104,7 @@ def main():
         rec = r["record"] if isinstance(r, dict) and "record" in r else None
         if rec is None or "wall_s" not in rec:
             continue
-        its = rec.get("iterations") or rec.get("config", {}).get("iterations")
+        its = rec.get("iterations")
         train_s += rec["wall_s"]
         rate = f"{its / rec['wall_s']:8.0f}" if its else f"{'?':>8}"
         print(f"{str(key):<{w}}{rec['wall_s']:9.1f}{its or '?':>8}{rate}  {rec.get('captured', '?')}")

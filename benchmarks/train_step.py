@@ -24,12 +24,13 @@ import time
 
 import torch
 
+from vaelab.chapters import acai as ac
 from vaelab.chapters import cycle_vae as cv
 from vaelab.chapters import toy_csvae as toy
 from vaelab.chapters import vae_playground as vp
 from vaelab.chapters import vae_playground_conjoint as vc
 from vaelab.data import swissroll
-from vaelab.models import acai, ae_baselines, content
+from vaelab.models import content
 from vaelab.train import Trainer
 
 
@@ -55,19 +56,10 @@ def cycle_case(name, device, batch):
     return cv.build(name), pairs, cv.PROFILES["book"].batch_size
 
 
-ACAI_MODELS = {"ACAI": acai.ACAI, "AE": ae_baselines.AE, "Dropout AE": ae_baselines.DropoutAE,
-               "Denoising AE": ae_baselines.DenoisingAE, "VAE": ae_baselines.VAE, "AAE": ae_baselines.AAE,
-               "VQ-VAE": ae_baselines.VQVAE}
-
-
 def acai_case(name, device, batch):
-    cls = ACAI_MODELS[name]
-    cfg = {"ACAI": acai.ACAIConfig, "Dropout AE": ae_baselines.DropoutAEConfig,
-           "Denoising AE": ae_baselines.DenoisingAEConfig, "VAE": ae_baselines.VAEConfig,
-           "AAE": ae_baselines.AAEConfig, "VQ-VAE": ae_baselines.VQVAEConfig}.get(name, acai.ConvAEConfig)
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(4096, 1, 32, 32, generator=g) * 2 - 1).to(device)
-    return cls(cfg.lines()), {"x": x}, 64
+    return ac.build(name, "lines"), {"x": x}, 64
 
 
 def content_case(name, device, batch):
@@ -81,7 +73,7 @@ CHAPTERS = {
     "vae_playground": (playground_case, ["points VAE", "points AVB"]
                        + [f"{m} ({n})" for n in ("small", "reference") for m in vc.CONJOINT_MODELS]),
     "cycle_vae": (cycle_case, list(cv.EXPERIMENTS)),
-    "acai": (acai_case, list(ACAI_MODELS)),
+    "acai": (acai_case, list(ac.METHODS)),
     "domain_translation": (content_case, ["E1 + E2 + decoder + discriminator (64x64)"]),
 }
 
