@@ -79,3 +79,39 @@ def test_loading_weights_into_the_wrong_model_names_the_file(tmp_path):
     weights.save(tmp_path / "ae", AE(), config={}, metrics={}, seed=0, device="cpu", wall_s=0.0)
     with pytest.raises(weights.WeightsError, match=r"ae\.pt does not fit VQVAE"):
         weights.load(tmp_path / "ae", VQVAE(VQVAEConfig.lines()))
+
+
+def test_float16_storage_holds_exactly_the_rounded_model_that_was_evaluated(tmp_path):
+    torch.manual_seed(0)
+    m = VAE(VAEConfig(hidden=256))
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    with pytest.raises(weights.WeightsError, match="not float16-exact"):  # unrounded: refused, nothing written
+        weights.save(tmp_path / "h", m, config={}, metrics={}, seed=0, device="cpu", wall_s=0.0, storage="float16")
+    assert not (tmp_path / "h.pt").exists()
+    weights.half_storage_(m)
+    for k, v in m.state_dict().items():
+        assert v.dtype == torch.float32
+        assert torch.equal(v, before[k].half().float())  # round to nearest float16, nothing else
+    rec = weights.save(tmp_path / "h", m, config={}, metrics={}, seed=0, device="cpu", wall_s=0.0, storage="float16")
+    full = weights.save(tmp_path / "f", m, config={}, metrics={}, seed=0, device="cpu", wall_s=0.0)
+    assert rec["storage"] == "float16" and full["storage"] == "float32"
+    assert rec["bytes"] < 0.6 * full["bytes"]
+    state, _ = weights.load(tmp_path / "h")
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+    m2 = VAE(VAEConfig(hidden=256))
+    weights.load(tmp_path / "h", m2)
+    for a, b in zip(m.state_dict().values(), m2.state_dict().values()):
+        assert a.dtype == b.dtype == torch.float32 and torch.equal(a, b)
+
+
+def test_float16_storage_refuses_values_beyond_its_range_and_changes_nothing():
+    m = VAE(VAEConfig(hidden=8))
+    name, p = next(iter(m.named_parameters()))
+    with torch.no_grad():
+        p[0] = 1e5
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    with pytest.raises(weights.WeightsError, match=rf"VAE\.{name} holds 1e\+05, beyond float16"):
+        weights.half_storage_(m)
+    assert all(torch.equal(v, before[k]) for k, v in m.state_dict().items())
+    with pytest.raises(ValueError, match="storage must be"):
+        weights.save("x", m, config={}, metrics={}, seed=0, device="cpu", wall_s=0.0, storage="bf16")

@@ -26,12 +26,14 @@ def config_hash(config: dict) -> str:
 def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, data: dict, *,
            batch_size: int, iterations: int, seed: int, device, train: bool, save: bool,
            evaluate=None, capture: bool | None = None, progress: bool = True, log_every: int = 500,
-           lr_schedule=None):
+           lr_schedule=None, storage: str = "float32"):
     """Return ``(model, record, metrics)``; the model is in eval mode (``evaluate`` may have moved it).
 
     ``metrics = evaluate(model)``, computed once: for a trained run it is also stored in the record;
     for a loaded run it is computed from the loaded weights (the record keeps its training-time copy).
     ``lr_schedule(iteration) -> factor`` scales every step's learning rate (the run config must say so).
+    ``storage="float16"`` rounds the trained model to float16 before it is evaluated and saves it so (the
+    run config must say so too, so that a float32 record is not taken for it).
     """
     device = torch.device(device)
     stem = ROOT / "weights" / chapter / name
@@ -50,13 +52,15 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
     result = trainer.fit()
     ckpt.unlink(missing_ok=True)  # finished: a later train=True must train anew, not resume at the end
     model.eval()
+    if storage == "float16":
+        weights.half_storage_(model)
     metrics = evaluate(model) if evaluate is not None else {}
     record = {"config": weights.config_dict(run_config), "metrics": metrics, "seed": seed,
               "wall_s": result.wall_s, "history": result.history, "iterations": result.iterations,
               "captured": result.captured}
     if save:
         record = weights.save(stem, model, config=run_config, metrics=metrics, seed=seed, device=device,
-                              wall_s=result.wall_s, extra={"history": result.history,
+                              wall_s=result.wall_s, storage=storage, extra={"history": result.history,
                                                            "iterations": result.iterations,
                                                            "captured": result.captured})
     return model, record, metrics

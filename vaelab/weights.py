@@ -78,16 +78,56 @@ def _atomic_write_bytes(path: Path, write):
     os.replace(tmp, path)
 
 
+#: the largest finite float16 magnitude
+FLOAT16_MAX = float(torch.finfo(torch.float16).max)
+
+
+def _saved_state(model: torch.nn.Module) -> dict:
+    skip = set(getattr(model, "TRAINING_ONLY", ()))
+    return {k: v for k, v in model.state_dict().items() if k not in skip}
+
+
+@torch.no_grad()
+def half_storage_(model: torch.nn.Module) -> torch.nn.Module:
+    """Round every floating parameter and buffer that :func:`save` writes to float16 precision, in place
+    (the tensors stay float32), so that the model a chapter evaluates is exactly the model its float16 file
+    holds. Refuses (``WeightsError``, naming the tensor) a finite value beyond float16's range, before
+    changing anything."""
+    state = {k: v for k, v in _saved_state(model).items() if v.is_floating_point()}
+    for k, v in state.items():
+        finite = v[torch.isfinite(v)]
+        if finite.numel() and (big := float(finite.abs().max())) > FLOAT16_MAX:
+            raise WeightsError(f"{type(model).__name__}.{k} holds {big:.4g}, beyond float16's range "
+                               f"({FLOAT16_MAX:g}); keep this run in float32 storage")
+    for v in state.values():
+        v.copy_(v.half())
+    return model
+
+
 def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, seed: int,
-         device, wall_s: float, extra: dict | None = None) -> dict:
+         device, wall_s: float, extra: dict | None = None, storage: str = "float32") -> dict:
     """Write ``path.pt`` and ``path.json``; returns the record. State entries that the model lists in its
     ``TRAINING_ONLY`` attribute (buffers needed only to continue training, e.g. VQ-VAE's EMA sums) are not
-    written: the book's weights are for evaluation; a run's resume state lives in its checkpoint."""
+    written: the book's weights are for evaluation; a run's resume state lives in its checkpoint.
+
+    ``storage="float16"`` writes floating tensors as float16 (half the bytes); call :func:`half_storage_`
+    first, so that the metrics in the record are those of the rounded model (a model that was not rounded
+    is refused: the file would not hold the weights that were evaluated). Loading casts back to the
+    model's dtype."""
+    if storage not in ("float32", "float16"):
+        raise ValueError(f"storage must be 'float32' or 'float16', got {storage!r}")
     path = Path(path).with_suffix("")
     path.parent.mkdir(parents=True, exist_ok=True)
     pt = path.with_suffix(".pt")
-    skip = set(getattr(model, "TRAINING_ONLY", ()))
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in skip}
+    state = {k: v.detach().cpu().contiguous() for k, v in _saved_state(model).items()}
+    if storage == "float16":
+        for k, v in state.items():
+            if v.is_floating_point():
+                h = v.half()
+                if not torch.equal(h.to(v.dtype), v):
+                    raise WeightsError(f"{type(model).__name__}.{k} is not float16-exact: round the model "
+                                       "with half_storage_() before evaluating and saving it")
+                state[k] = h
     _atomic_write_bytes(pt, lambda tmp: torch.save(state, tmp))
     record = {
         "run": path.name,
@@ -102,6 +142,7 @@ def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, se
         "file": pt.name,
         "sha256": sha256(pt),
         "bytes": pt.stat().st_size,
+        "storage": storage,
         **(extra or {}),
     }
     _atomic_write_bytes(path.with_suffix(".json"),
