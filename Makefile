@@ -11,7 +11,7 @@ CHAPTERS := toy_csvae cycle_vae vae_playground datasets
 # and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
 PENDING := acai
 
-.PHONY: test unit nbval book html gpu clean
+.PHONY: test unit nbval book html browser chromium gpu clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-test: unit nbval
+test: unit nbval browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
@@ -38,6 +38,21 @@ book: $(STAMP)
 
 html: $(STAMP)
 	$(BIN)/jupyter-book build . --config _config.yml --toc book/_toc.yml
+
+# Debian's chromium and chromium-driver for the browser test; apt-get runs only when one is missing
+chromium:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+	    || exit 1; \
+	fi
+
+# builds the HTML book and opens every page in headless Chromium, served on 127.0.0.1 and from
+# file://, with every remote host unresolvable: fails on a broken image or font, a console error,
+# a remote resource or unrendered math; screenshots go to _build/screenshots/
+browser: html chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider book_check
 
 # retrains every chapter's book profile on a CUDA machine, rewriting weights and notebooks
 gpu: $(STAMP)
