@@ -253,3 +253,42 @@ def test_report_cell_counts_nan_seeds():
     assert report.cell([1.0, nan, 3.0], 1) == "2.0 ± 1.4 (1 NaN)"
     assert report.cell([nan, nan], 2) == "undefined (2 NaN)"
     assert report.cell([], 2) == "—"
+
+
+def test_recon_spread_and_the_best_constant_image():
+    torch.manual_seed(0)
+    x = torch.rand(200, 1, 8, 8) * 2 - 1
+    m = x.mean(0, keepdim=True)
+    assert ch.recon_spread(x, x) == pytest.approx(1.0)
+    assert ch.recon_spread(m.expand_as(x), x) == pytest.approx(0.0, abs=1e-12)
+    assert ch.recon_spread(m + (x - m) / 2, x) == pytest.approx(0.25, rel=1e-5)
+    # the mean image is the best constant reconstruction, and its MSE is the pixel variance
+    best = ch.mean_image_mse(x)
+    assert float(((m - x) ** 2).mean()) == pytest.approx(best, rel=1e-6)
+    assert float(((m + 0.05 - x) ** 2).mean()) > best
+
+
+def test_codebook_use_counts_distinct_vectors():
+    from vaelab.models.ae_baselines import VQVAE, VQVAEConfig
+    torch.manual_seed(0)
+    m = VQVAE(VQVAEConfig.mnist(2, z_log_size=4)).eval()
+    x = torch.rand(50, 1, 32, 32) * 2 - 1
+    e = m.pre(m.encode(x).flatten(1)).reshape(-1, m.cfg.latent_dim)
+    brute = ((e[:, None] - m.codebook[None]) ** 2).sum(-1).argmin(1)
+    assert ch.codebook_use(m, x, batch=7) == brute.unique().numel()
+    with torch.no_grad():
+        m.codebook.zero_()
+        m.codebook[3] = -1e3  # far from every code; the others are equal, so every code ties and index 0 wins
+    assert ch.codebook_use(m, x) == 1
+
+
+def test_plateau_findings_name_the_collapsed_runs():
+    R = {("AAE (lines)", s): {"metrics": {"recon_spread": v, "recon_mse": 0.08}} for s, v in enumerate([0.01, 0.02, 0.5])}
+    R |= {("ACAI (lines)", s): {"metrics": {"recon_spread": 0.8, "recon_mse": 0.01}} for s in range(3)}
+    R |= {("VQ-VAE (MNIST 32)", 0): {"metrics": {"recon_spread": 0.0, "recon_mse": 0.1, "codes_used": 2}}}
+    text = ch.plateau_findings(R, 0.0805)
+    assert "AAE (lines) (2 of 3 seeds" in text and "VQ-VAE (MNIST 32) (1 of 1 seeds" in text
+    assert "ACAI" not in text.split("Codebook")[0] and "0.0805" in text
+    assert "VQ-VAE (MNIST 32) 2" in text and "16,384" in text
+    fine = {k: v for k, v in R.items() if k[0] == "ACAI (lines)"}
+    assert ch.plateau_findings(fine, 0.08).startswith("No run is on the blank-image plateau")

@@ -115,3 +115,18 @@ def test_float16_storage_refuses_values_beyond_its_range_and_changes_nothing():
     assert all(torch.equal(v, before[k]) for k, v in m.state_dict().items())
     with pytest.raises(ValueError, match="storage must be"):
         weights.save("x", m, config={}, metrics={}, seed=0, device="cpu", wall_s=0.0, storage="bf16")
+
+
+def test_provenance_reads_every_saved_record(tmp_path):
+    from vaelab import report
+    m = VAE(VAEConfig(hidden=8))
+    recs = {("VAE", s): {"record": weights.save(tmp_path / f"vae-s{s}", m, config={"chapter": "toy", "profile": "book"},
+                                                metrics={}, seed=s, device="cpu", wall_s=30.0 * (s + 1))}
+            for s in range(2)}
+    recs[("unsaved", 0)] = {"record": {"wall_s": 1.0}}
+    df = report.provenance(recs)
+    assert list(df["run"]) == ["vae-s0", "vae-s1"] and list(df["file"]) == ["weights/toy/vae-s0.pt", "weights/toy/vae-s1.pt"]
+    assert list(df["sha256"]) == [weights.sha256(tmp_path / f"vae-s{s}.pt") for s in range(2)]
+    text = report.provenance_summary(recs)
+    assert text.startswith("2 runs of profile book, seeds 0, 1, trained on cpu") and "1.5 min in all" in text
+    assert report.provenance_summary({}) == "No run of this page was loaded from saved weights."

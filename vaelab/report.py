@@ -73,7 +73,9 @@ def summary(results: dict, names) -> dict:
 
 
 def provenance(results: dict):
-    """One row per saved run, read from its weights record (runs without a saved record are skipped). A
+    """One row per saved run, read from its weights record (runs without a saved record are skipped): the
+    run, its weights file (under ``weights/<chapter>/``) with size and full sha256 (verified on load),
+    profile, seed, iterations, device, training wall time, torch and the git commit that trained it. A
     commit marked "+dirty" had uncommitted changes under vaelab/ when the run was saved."""
     import pandas as pd
 
@@ -82,8 +84,26 @@ def provenance(results: dict):
         rec = r.get("record") or {}
         if "sha256" not in rec:
             continue
+        chapter = rec["config"].get("chapter", "")
         rows.append({"run": rec["run"], "profile": rec["config"]["profile"], "seed": seed,
                      "iterations": rec.get("iterations"), "device": rec["device"],
-                     "wall s": round(rec["wall_s"], 1), "torch": rec["torch"], "commit": rec["git_commit"][:10] + ("+dirty" if rec.get("git_dirty") else ""),
-                     "sha256": rec["sha256"][:16]})
+                     "wall s": round(rec["wall_s"], 1), "torch": rec["torch"],
+                     "commit": rec["git_commit"][:10] + ("+dirty" if rec.get("git_dirty") else ""),
+                     "file": f"weights/{chapter}/{rec['file']}" if chapter else rec["file"],
+                     "MB": round(rec["bytes"] / 1e6, 2) if "bytes" in rec else None,
+                     "sha256": rec["sha256"]})
     return pd.DataFrame(rows)
+
+
+def provenance_summary(results: dict) -> str:
+    """One sentence over the saved runs of :func:`provenance`: how many, which profile(s) and seeds, on which
+    device(s), the training time summed over runs, the commit(s) and the weights' total size."""
+    df = provenance(results)
+    if df.empty:
+        return "No run of this page was loaded from saved weights."
+    join = lambda xs: ", ".join(map(str, sorted(set(xs), key=str)))  # noqa: E731
+    mb = df["MB"].dropna().sum()
+    return (f"{len(df)} runs of profile {join(df['profile'])}, seeds {join(df['seed'])}, trained on "
+            f"{join(df['device'])} for {df['wall s'].sum() / 60:.1f} min in all (training only, summed over "
+            f"runs), at commit {join(df['commit'])}, with torch {join(df['torch'])}; {mb:.1f} MB of weights, "
+            "each file's sha256 checked against its record when it was loaded.")

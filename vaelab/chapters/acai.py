@@ -164,12 +164,39 @@ def _batched(fn, x: torch.Tensor, device, batch: int = 1000) -> torch.Tensor:
     return torch.cat([fn(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)])
 
 
+def recon_spread(recon: torch.Tensor, x: torch.Tensor) -> float:
+    """The share of the inputs' pixel variance that the reconstructions keep: Σ_pixels Var_n(x̂) / Σ_pixels
+    Var_n(x) over the images n. 1 for perfect reconstructions, 0 for one image drawn for every input (the
+    blank-image plateau every method of this chapter starts on), 0.25 for reconstructions halved about the
+    mean."""
+    return float(recon.flatten(1).var(0).sum() / x.flatten(1).var(0).sum())
+
+
+def mean_image_mse(x: torch.Tensor) -> float:
+    """The MSE of the best constant reconstruction (the mean image): the mean per-pixel variance."""
+    return float(x.flatten(1).var(0, unbiased=False).mean())
+
+
+@torch.no_grad()
+def codebook_use(model, x: torch.Tensor, batch: int = 1000) -> int:
+    """VQ-VAE: how many distinct codebook vectors the codes of ``x`` are quantised to (of 2^z_log_size)."""
+    device = next(model.parameters()).device
+    idx = [model.vq(model.pre(model.encode(x[i:i + batch].to(device)).flatten(1)))[1].cpu()
+           for i in range(0, len(x), batch)]
+    return int(torch.cat(idx).unique().numel())
+
+
 def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
-    """The metrics of the module docstring for one trained model (on the device it is on)."""
+    """The metrics of the module docstring for one trained model (on the device it is on), and two
+    diagnostics of the blank-image plateau: ``recon_spread`` (:func:`recon_spread` on the test images) and,
+    for VQ-VAE, ``codes_used`` (:func:`codebook_use`)."""
     model.eval()
     device = next(model.parameters()).device
     x_test = d["test" if dataset == "lines" else "probe_test"]["x"]
-    out = {"recon_mse": float(((_batched(model.reconstruct, x_test, device) - x_test) ** 2).mean())}
+    recon = _batched(model.reconstruct, x_test, device)
+    out = {"recon_mse": float(((recon - x_test) ** 2).mean()), "recon_spread": recon_spread(recon, x_test)}
+    if isinstance(model, base.VQVAE):
+        out["codes_used"] = codebook_use(model, x_test)
     if dataset == "lines":
         x0, x1 = d["pairs"]
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -226,14 +253,15 @@ def run(params, D: dict, todo=None, progress: bool = True) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ tables
-LINES_COLUMNS = {"distance_e3": "Mean Distance (×10⁻³)", "smoothness": "Smoothness", "recon_mse": "recon MSE"}
+LINES_COLUMNS = {"distance_e3": "Mean Distance (×10⁻³)", "smoothness": "Smoothness", "recon_mse": "recon MSE",
+                 "recon_spread": "recon spread"}
 
 
 def lines_table(results: dict, methods=tuple(METHODS)):
     """Table 1: mean ± sd over seeds, one row per method. (The paper's values are not shown: no source
     available to the project holds its tables.)"""
     out = report.table(results, [key(m, "lines", None) for m in methods], LINES_COLUMNS,
-                       digits={"distance_e3": 2, "smoothness": 3, "recon_mse": 4})
+                       digits={"distance_e3": 2, "smoothness": 3, "recon_mse": 4, "recon_spread": 2})
     out.index = list(methods)
     return out
 
@@ -319,4 +347,35 @@ def mnist_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
         out.append(f"Latent size {size}: {a} {_ms(x, 2)} % against the {b}'s {_ms(y, 2)} % "
                    f"({'above' if np.mean(x) > np.mean(y) else 'not above'}; {_compare(x, y)}); "
                    f"the highest is {best} at {means[best]:.2f} %.")
+    return " ".join(out)
+
+
+#: below this recon spread a run draws (nearly) one image for every input: the blank-image plateau
+PLATEAU_SPREAD = 0.1
+
+
+def plateau_findings(results: dict, mean_mse: float, threshold: float = PLATEAU_SPREAD) -> str:
+    """Which runs are still on the blank-image plateau (``recon_spread`` below ``threshold`` in k of n
+    seeds), against the best constant image's MSE ``mean_mse``, and how many codebook vectors each VQ-VAE
+    reaches."""
+    names = sorted({name for name, _ in results}, key=lambda n: (" (lines)" not in n, n))
+    stuck, vq = [], []
+    for name in names:
+        spread = report.per_seed(results, name, "recon_spread")
+        if n := sum(v < threshold for v in spread):
+            mse = report.per_seed(results, name, "recon_mse")
+            stuck.append(f"{name} ({n} of {len(spread)} seeds; recon MSE {np.mean(mse):.4f})")
+        if used := report.per_seed(results, name, "codes_used"):
+            vq.append(f"{name} {'/'.join(str(int(u)) for u in used)}")
+    out = []
+    if stuck:
+        out.append(f"Still drawing one image for every input (recon spread below {threshold:g}; the best such "
+                   f"image, the mean, scores a lines recon MSE of {mean_mse:.4f}): {'; '.join(stuck)}. Their "
+                   "interpolations are not interpolations of the data, and their rows of the tables say so "
+                   "rather than anything about the method.")
+    else:
+        out.append(f"No run is on the blank-image plateau (every recon spread is at least {threshold:g}).")
+    if vq:
+        k = 2 ** base.VQVAEConfig().z_log_size
+        out.append(f"Codebook vectors the test codes are quantised to, of {k:,} (per seed): {'; '.join(vq)}.")
     return " ".join(out)

@@ -60,3 +60,28 @@ def matched_angles(results: dict, methods, x0: torch.Tensor, x1: torch.Tensor, s
     ax_d.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def training_curves(results: dict, methods, seeds, plateau: float):
+    """The training reconstruction term (MSE, from each run's logged history) of every lines run against
+    iterations, one panel per method, with the blank-image plateau: the MSE of the mean image. The VAE logs
+    a Bernoulli log-likelihood instead of an MSE and has no curve here."""
+    shown = [m for m in methods if any(k.endswith("/recon") for k in
+                                       (results[(key(m, "lines", None), seeds[0])]["record"].get("history") or [{}])[-1])]
+    fig, axes = plt.subplots(1, len(shown), figsize=(2.3 * len(shown), 2.6), sharey=True, squeeze=False)
+    for ax, m in zip(axes[0], shown):
+        for s in seeds:
+            hist = results[(key(m, "lines", None), s)]["record"].get("history") or []
+            k = next(k for k in hist[-1] if k.endswith("/recon"))
+            ax.plot([h["iter"] for h in hist], [h[k] for h in hist], lw=1, label=f"seed {s}")
+        ax.axhline(plateau, color="k", ls=":", lw=1)
+        ax.set_title(m, fontsize=9)
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].set_ylabel("training recon MSE")
+    axes[0, 0].legend(fontsize=7)
+    axes[0, -1].annotate("mean image", (1.0, plateau), xycoords=("axes fraction", "data"), fontsize=7,
+                         ha="right", va="bottom")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,57 @@
+"""The results chapter's tables: the numbers are the chapters' per-seed metrics, the paper's are the
+chapters' constants, and the setup column is read from the profiles."""
+import math
+
+import pytest
+
+from vaelab.chapters import acai, cycle_vae, results, toy_csvae, vae_playground, vae_playground_conjoint
+
+
+def _runs(name, values, **more):
+    return {(name, s): {"metrics": {k: v[s] for k, v in {**values, **more}.items()}} for s in range(len(values[next(iter(values))]))}
+
+
+def test_cycle_vae_table_puts_the_papers_number_beside_mean_and_sd():
+    R = _runs("MNIST 16/16", {"z_test": [70.0, 72.0, 74.0], "s_test": [94.0, 95.0, 96.0]})
+    t = results.cycle_vae(R)
+    row = t.loc["MNIST 16/16: class from z, test (%)"]
+    assert row["paper"] == f"{cycle_vae.PAPER['MNIST 16/16'][1]:.2f}"
+    assert row["ours"] == "72.00 ± 2.00 (3 seeds)"
+    assert t.loc["MNIST 16/16: class from s, test (%)", "paper"] == f"{cycle_vae.PAPER['MNIST 16/16'][3]:.2f}"
+    its = cycle_vae.PROFILES["book"].mnist_iterations
+    assert f"{its:,} iterations" in row["setup difference"]
+    # an experiment without runs shows no number rather than a made-up one
+    assert t.loc["MNIST 64/64: class from z, test (%)", "ours"] == "—"
+    assert "ToySprites" in t.loc["ToySprites 512/64: class from s, test (%)", "setup difference"]
+
+
+def test_toy_table_scales_fractions_to_percent_and_counts_seeds():
+    R = _runs("CSVAE", {"acc_w": [1.0, 0.98], "acc_z": [0.8, 0.9], "mi_z": [0.1, 0.2], "flip": [0.5, 0.7]})
+    t = results.toy_csvae(R)
+    assert t.loc["CSVAE: label probe accuracy from w (%)", "ours"] == "99.0 ± 1.4 (2 seeds)"
+    assert t.loc["CSVAE: I(y; z) (bits)", "ours"] == "0.150 ± 0.071 (2 seeds)"
+    assert t.loc["VAE: label probe accuracy from z (%)", "ours"] == "—"
+    p, ref = toy_csvae.PROFILES["book"], toy_csvae.PROFILES["paper"]
+    assert f"{p.iterations / ref.iterations:.1%} of the reference's" in t.iloc[0]["setup difference"]
+
+
+def test_playground_table_shows_the_closed_form_optimum():
+    P = _runs("AVB", {"log_px": [-1.40, -1.42], "kl_model": [1.3, 1.4], "kl_knn": [2.1, 2.2]})
+    C = _runs("Conjoint VAE", {"probe_private0_background0": [1.0], "probe_shared_digit": [0.25],
+                               "transfer4_both": [0.13], "floor_both": [0.12]})
+    t = results.vae_playground(P, C)
+    assert t.loc["four points, AVB: log p(x) (nats)", "paper"].startswith(f"≤ {-math.log(4):.3f}")
+    assert t.loc["four points, AVB: log p(x) (nats)", "ours"] == "-1.410 ± 0.014 (2 seeds)"
+    assert t.loc["Conjoint VAE: background transfer succeeds, pass 4 (%)", "ours"] == "13.0 ± 0.0 (1 seed)"
+    assert vae_playground.PROFILES["book"].transfer_iterations == 4
+
+
+def test_acai_table_reads_the_chapters_keys_and_keeps_nan_seeds_visible():
+    R = _runs(acai.key("ACAI", "lines", None), {"distance_e3": [3.0, 4.0, 5.0], "smoothness": [0.1, float("nan"), 0.3]})
+    R |= _runs(acai.key("Baseline AE", "mnist", 256), {"probe_acc": [92.5]})
+    t = results.acai(R)
+    assert t.loc["lines, ACAI: Mean Distance (×10⁻³)", "ours"] == "4.00 ± 1.00 (3 seeds)"
+    assert t.loc["lines, ACAI: Smoothness", "ours"] == "0.200 ± 0.141 (1 NaN) (3 seeds)"
+    assert t.loc["MNIST 256, Baseline AE: linear probe accuracy (%)", "ours"] == "92.50 ± 0.00 (1 seed)"
+    assert f"{acai.PROFILES['book'].lines_iterations:,} iterations" in t.iloc[0]["setup difference"]
+    assert list(t.columns) == list(results.COLUMNS)

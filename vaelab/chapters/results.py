@@ -1,0 +1,119 @@
+"""The results chapter: one table per chapter with the paper's number where the paper or its official code
+gives one, ours (mean ± sd over seeds, from the chapter's evaluation of its committed weights), and how the
+setup differs.
+
+Each chapter page builds its table with the function of this module named after it and glues it as
+``results_table``; ``book/results.md`` pastes the glued tables (myst-nb's ``{glue}`` with ``:doc:``), so
+the results page shows exactly the numbers the chapter pages print, and no number is typed.
+"""
+from __future__ import annotations
+
+from .. import report
+
+COLUMNS = ("paper", "ours", "setup difference")
+#: the paper column where the paper (or its official code) gives no number for the quantity
+NO_NUMBER = "—"
+
+
+def _frame(rows: list):
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=("quantity", *COLUMNS)).set_index("quantity")
+    df.index.name = None
+    return df
+
+
+def _row(results: dict, name: str, key: str, quantity: str, paper: str = NO_NUMBER, setup: str = "",
+         digits: int = 2, scale: float = 1.0) -> tuple:
+    vals = [scale * v for v in report.per_seed(results, name, key)]
+    n = len(vals)
+    ours = report.cell(vals, digits) + (f" ({n} seeds)" if n > 1 else " (1 seed)" if n else "")
+    return (quantity, paper, ours, setup)
+
+
+def _length(ours: int, paper: int, unit: str = "iterations") -> str:
+    return f"{ours:,} {unit} ({ours / paper:.1%} of the reference's {paper:,})"
+
+
+def toy_csvae(results: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: F821
+    """CSVAE's split on the swiss roll: the label read from w and from z, label flipping, against the
+    baselines' z. Klys et al. show this experiment as figures only."""
+    from . import toy_csvae as ch
+
+    p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
+    setup = _length(p.iterations, ref.iterations) + f", batch {p.batch_size}"
+    fig = f"{NO_NUMBER} (figure only)"
+    return _frame([
+        _row(results, "CSVAE", "acc_w", "CSVAE: label probe accuracy from w (%)", fig, setup, 1, 100),
+        _row(results, "CSVAE", "acc_z", "CSVAE: label probe accuracy from z (%)", fig, setup, 1, 100),
+        _row(results, "CondVAE", "acc_z", "CondVAE: label probe accuracy from z (%)", fig, setup, 1, 100),
+        _row(results, "VAE", "acc_z", "VAE: label probe accuracy from z (%)", fig, setup, 1, 100),
+        _row(results, "CSVAE", "mi_z", "CSVAE: I(y; z) (bits)", fig, setup, 3),
+        _row(results, "CSVAE", "flip", "CSVAE: label flips that succeed (%)", fig, setup, 1, 100),
+    ])
+
+
+def cycle_vae(results: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: F821
+    """Jha et al.'s Table 1 (the class read from frozen z and from frozen s, test accuracy %)."""
+    from . import cycle_vae as ch
+
+    p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
+    rows = []
+    for name in ch.TABLE_EXPERIMENTS:
+        paper = ch.PAPER.get(name)
+        data = ch.EXPERIMENTS[name].dataset
+        its = p.mnist_iterations if data == "mnist" else p.sprites_iterations
+        setup = _length(its, ref.mnist_iterations if data == "mnist" else ref.sprites_iterations)
+        if data == "sprites":
+            setup += "; ToySprites (500 identities) for Reed's 2D Sprites (672)"
+        for key, what, col in (("z_test", "class from z, test", 1), ("s_test", "class from s, test", 3)):
+            rows.append(_row(results, name, key, f"{name}: {what} (%)", f"{paper[col]:.2f}" if paper else NO_NUMBER,
+                             setup))
+    return _frame(rows)
+
+
+def vae_playground(points: dict, conjoint: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: F821
+    """AVB's four points (log p(x) against its closed-form optimum −log 4) and the conjoint models' split."""
+    from . import vae_playground as ch
+    from . import vae_playground_conjoint as cj
+
+    p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
+    pts = _length(p.points_iterations, ref.points_iterations)
+    conj = (_length(p.conjoint_iterations, ref.conjoint_iterations)
+            + ("; narrower nets" if p.conjoint_nets != ref.conjoint_nets else ""))
+    optimum = f"≤ {ch.LOG_PX_OPTIMUM:.3f} (−log 4, the optimum)"
+    rows = [_row(points, m, "log_px", f"four points, {m}: log p(x) (nats)", optimum, pts, 3) for m in ch.POINT_MODELS]
+    rows += [_row(points, "AVB", "kl_model", "four points, AVB: its own KL estimate (nats)", NO_NUMBER, pts, 3),
+             _row(points, "AVB", "kl_knn", "four points, AVB: sample-based KL (nats)", NO_NUMBER, pts, 3)]
+    K = p.transfer_iterations
+    for m in cj.CONJOINT_MODELS:
+        rows += [_row(conjoint, m, "probe_private0_background0", f"{m}: background read from private z0 (%)",
+                      NO_NUMBER, conj, 1, 100),
+                 _row(conjoint, m, "probe_shared_digit", f"{m}: digit read from the shared code (%)", NO_NUMBER, conj,
+                      1, 100),
+                 _row(conjoint, m, f"transfer{K}_both", f"{m}: background transfer succeeds, pass {K} (%)",
+                      NO_NUMBER, conj, 1, 100),
+                 _row(conjoint, m, "floor_both", f"{m}: the same for the bare targets, no digit drawn (%)",
+                      NO_NUMBER, conj, 1, 100)]
+    return _frame(rows)
+
+
+def acai(results: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: F821
+    """Berthelot et al.'s Table 1 (lines) and Table 2 (MNIST probes) for ACAI and the plain AE. The
+    paper's values are not available to the project (see the ACAI chapter)."""
+    from . import acai as ch
+
+    p = ch.PROFILES[profile_name]
+    lines = _length(p.lines_iterations, ch.PAPER_ITERATIONS) + f"; a pool of {p.lines_pool:,} lines"
+    mnist = _length(p.mnist_iterations, ch.PAPER_ITERATIONS)
+    na = f"{NO_NUMBER} (not available here)"
+    rows = []
+    for m in ("ACAI", "Baseline AE"):
+        rows += [_row(results, ch.key(m, "lines", None), "distance_e3", f"lines, {m}: Mean Distance (×10⁻³)", na,
+                      lines, 2),
+                 _row(results, ch.key(m, "lines", None), "smoothness", f"lines, {m}: Smoothness", na, lines, 3)]
+    for size in ch.MNIST_LATENTS:
+        for m in ("ACAI", "Baseline AE"):
+            rows.append(_row(results, ch.key(m, "mnist", size), "probe_acc",
+                             f"MNIST {size}, {m}: linear probe accuracy (%)", na, mnist, 2))
+    return _frame(rows)
