@@ -198,11 +198,22 @@ def test_lines_verdict_follows_the_numbers():
                      "VQ-VAE (lines)": {"distance_e3": [30.0, 29.0, 31.0], "smoothness": [float("nan"), 0.5, 0.4]}})
     text = ch.lines_findings(good)
     p = report.welch_p([1.0, 1.1, 0.9], [10.0, 11.0, 9.0])
-    assert f"Welch p = {p:.2g}" in text and "ACAI lower" in text and "holds at this training length" in text
+    assert f"Welch p = {p:.2g}" in text and "ACAI lower" in text and "holds at this training length (p < 0.05" in text
     assert "undefined (NaN) in some seeds of VQ-VAE" in text and "Baseline AE," not in text.split("NaN")[1]
     bad = _results({"ACAI (lines)": {"distance_e3": [10.0, 11.0, 9.0], "smoothness": [0.4, 0.42, 0.38]},
                     "Baseline AE (lines)": {"distance_e3": [1.0, 1.1, 0.9], "smoothness": [0.1, 0.12, 0.11]}})
     assert "does not hold" in ch.lines_findings(bad) and "ACAI not lower" in ch.lines_findings(bad)
+    assert "not lower on Mean Distance and Smoothness" in ch.lines_findings(bad)
+    # lower in every seed but too spread for Welch's test at 3 seeds: the direction, not established
+    weak = _results({"ACAI (lines)": {"distance_e3": [4.3, 4.4, 4.6], "smoothness": [0.13, 0.135, 0.137]},
+                     "Baseline AE (lines)": {"distance_e3": [23.9, 13.3, 14.1], "smoothness": [0.27, 0.19, 0.31]}})
+    text = ch.lines_findings(weak)
+    assert report.welch_p([4.3, 4.4, 4.6], [23.9, 13.3, 14.1]) > 0.05
+    assert "holds in direction" in text and "every seed of ACAI is below every seed" in text
+    assert "not established here" in text and "does not hold" not in text
+    overlap = _results({"ACAI (lines)": {"distance_e3": [4.0, 15.0, 5.0], "smoothness": [0.13, 0.2, 0.14]},
+                        "Baseline AE (lines)": {"distance_e3": [23.9, 13.3, 14.1], "smoothness": [0.27, 0.19, 0.31]}})
+    assert "every seed" not in ch.lines_findings(overlap) and "holds in direction" in ch.lines_findings(overlap)
 
 
 def test_mnist_verdict_with_one_seed_makes_no_test():

@@ -299,7 +299,7 @@ def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
     """Table 1's verdict from the per-seed numbers: ``a`` against ``b`` on both metrics (Welch's test over
     seeds), whether ``a`` is below ``b`` on both as the paper reports, and the runs whose smoothness is
     undefined."""
-    out, verdicts = [], []
+    out, verdicts, weak, pairwise = [], [], [], True
     for k, what, digits in (("distance_e3", "Mean Distance (×10⁻³)", 2), ("smoothness", "Smoothness", 3)):
         x, y = report.per_seed(results, key(a, "lines", None), k), report.per_seed(results, key(b, "lines", None), k)
         if not x or not y:
@@ -312,17 +312,32 @@ def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
             continue
         p = report.welch_p(x, y)
         below = bool(np.mean(x) < np.mean(y))
-        verdicts.append(None if not np.isfinite(p) else (below and p < 0.05))
+        pairwise = pairwise and max(x) < min(y)
+        if not np.isfinite(p):
+            verdicts.append(None)
+        elif not below:
+            verdicts.append("reversed")
+        else:
+            verdicts.append("significant" if p < 0.05 else "direction")
+            if p >= 0.05:
+                weak.append(what)
         out.append(f"{what}: {a} {_ms(x, digits)}, {b} {_ms(y, digits)} ({a} {'lower' if below else 'not lower'}; "
                    f"{_compare(x, y)}).")
     if verdicts:
         other = "plain AE" if b == "Baseline AE" else b
         claim = f"The ordering the paper reports — {a} below the {other} on both metrics —"
+        n = len(report.per_seed(results, key(a, "lines", None), "distance_e3"))
         if any(v is None for v in verdicts) or len(verdicts) < 2:
             out.append(f"{claim} cannot be tested on these runs.")
+        elif "reversed" in verdicts:
+            out.append(f"{claim} does not hold at this training length: {a} is not lower on "
+                       f"{' and '.join(w for w, v in zip(('Mean Distance', 'Smoothness'), verdicts) if v == 'reversed')}.")
+        elif not weak:
+            out.append(f"{claim} holds at this training length (p < 0.05 on both).")
         else:
-            out.append(f"{claim} {'holds' if all(verdicts) else 'does not hold (at p < 0.05)'} at this training "
-                       "length.")
+            every = f", and every seed of {a} is below every seed of the {other} on both" if pairwise else ""
+            out.append(f"{claim} holds in direction at this training length{every}; but with {n} seeds Welch's test "
+                       f"does not reach p < 0.05 on {' or '.join(weak)}, so it is not established here.")
     nan = []
     for m in METHODS:
         v = report.per_seed(results, key(m, "lines", None), "smoothness")
