@@ -49,7 +49,14 @@ def acai(P, part=(0, 1)):
     return ac.run(P, D, todo=ac.runs_of(ac.PROFILES[P.profile], P.seeds)[k::n], progress=False)
 
 
-CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai}
+def domain_translation(P):
+    from vaelab.chapters import domain_translation as dt
+    D = dt.load_data(dt.PROFILES[P.profile], progress=False)
+    J = dt.judge(P, D, progress=False)
+    return {("judge", 0): J, **dt.run(P, D, J, progress=False)}
+
+
+CHAPTERS = {"toy_csvae": toy_csvae, "domain_translation": domain_translation, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai}
 
 
 def printing_obtain(obtain):

@@ -1,0 +1,348 @@
+"""Chapter 4: content/attribute disentanglement by domain translation (Press, Galanti, Benaim, Wolf, ICLR'19)
+— domains, data, the face judge, training and the numbers. Figures: :mod:`vaelab.chapters.domain_translation_figures`.
+
+Domains (:data:`DOMAINS`) follow the reference's ``preprocess.py`` (oripress/ContentDisentanglement):
+
+* ``glasses``: A = Eyeglasses, B = the rest.
+* ``beard``: A = Male, no 5_o_Clock_Shadow, and (Mustache or Goatee or not No_Beard); B = Male, No_Beard and
+  no 5_o_Clock_Shadow, and not already in A (``elif``). ToyFaces draws no five-o'clock shadow: it counts as
+  absent, as its CelebA-layout files write it.
+* ``mouth`` (the reference's third configuration, not in the book): A = Mouth_Slightly_Open, B = the rest.
+
+Metrics (:func:`evaluate`) on test images of both domains, ``n_eval`` each; each B image gets the specific
+code of a random A image (a fixed permutation):
+
+* ``add_success`` / ``remove_success``: % of ``G(E1(b), E2(a))`` that the face judge
+  (:mod:`vaelab.metrics.face_judge`) reads as having the attribute / of ``G(E1(a), 0)`` as not having it;
+  ``judge_real``: the judge's accuracy on the same question for the real test images.
+* ``recon_mse``: per-element MSE in [0, 1] units of both domains' reconstructions (A with its specific
+  code, B with zeros).
+* ToyFaces only — the generator knows the right answer, the same face with the attribute drawn in or out
+  (a donor's Mustache/Goatee/No_Beard copied for the beard): ``add_mse``/``remove_mse`` against that truth,
+  and ``add_copy_mse``/``remove_copy_mse``, what returning the input unchanged scores.
+* ``drift_add``/``drift_remove``: mean |Δ| of the judge's 14 factor targets (position, scale, skin, hair,
+  background, light, each in [0, 1] units) between input and output; ``drift_truth``: the same for the true
+  translations (what the judge's reading moves when only the attribute changes), ``drift_unrelated``:
+  between two unrelated test faces. ``flips_add``/``flips_remove``/``flips_truth``: % of the judge's decisions
+  on the other attributes that change between input and output.
+* ``probe_common``/``probe_specific``: test accuracy (%) of a linear probe predicting the domain from E1's /
+  E2's code, trained on validation images, both balanced (chance 50 %); ``probe_truth``: the same probe on
+  the ground truth other than the domain's own attributes (ToyFaces: other attributes and factors) — how
+  much the content itself tells about the domain (Eyeglasses is commoner among ToyFaces' men).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import report, runs
+from ..data import toyfaces
+from ..metrics.face_judge import FaceJudge, FaceJudgeConfig, factor_targets
+from ..metrics.probes import train_probe
+from ..models.content import ContentConfig, ContentDisentanglement, domain_data, to_unit
+
+CHAPTER = "domain_translation"
+JUDGE_CHAPTER = "face_judge"   # shared with the CelebA chapter
+SHADOW = "5_o_Clock_Shadow"
+
+
+@dataclass(frozen=True)
+class Domain:
+    owned: dict     # the attributes the translation changes, with their value in B (absent)
+    slug: str
+
+
+DOMAINS = {"glasses": Domain({"Eyeglasses": 0}, "glasses"),
+           "beard": Domain({"Mustache": 0, "Goatee": 0, "No_Beard": 1}, "beard"),
+           "mouth": Domain({"Mouth_Slightly_Open": 0}, "mouth")}
+BOOK_DOMAINS = ("glasses", "beard")
+
+
+def _domain(name: str) -> Domain:
+    if name not in DOMAINS:
+        raise ValueError(f"unknown domain {name!r}; choose one of {', '.join(DOMAINS)}")
+    return DOMAINS[name]
+
+
+def attr_dict(attrs: torch.Tensor, names) -> dict:
+    """{name: (N,) bool} from an (N, K) 0/1 matrix whose columns are ``names``."""
+    if attrs.shape[1] != len(names):
+        raise ValueError(f"attrs has {attrs.shape[1]} columns but {len(names)} names were given")
+    return {n: attrs[:, j] > 0.5 for j, n in enumerate(names)}
+
+
+def split(domain: str, a: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """(in A, in B) masks by the reference's ``preprocess.py`` rules; ``a`` maps names to bool tensors."""
+    _domain(domain)
+    need = {"glasses": ("Eyeglasses",), "mouth": ("Mouth_Slightly_Open",),
+            "beard": ("Male", "Mustache", "Goatee", "No_Beard")}[domain]
+    missing = [k for k in need if k not in a]
+    if missing:
+        raise ValueError(f"domain {domain!r} needs the attributes {missing}")
+    if domain == "glasses":
+        return a["Eyeglasses"], ~a["Eyeglasses"]
+    if domain == "mouth":
+        return a["Mouth_Slightly_Open"], ~a["Mouth_Slightly_Open"]
+    shadow = a.get(SHADOW, torch.zeros_like(a["Male"]))
+    in_a = a["Male"] & ~shadow & (a["Mustache"] | a["Goatee"] | ~a["No_Beard"])
+    in_b = a["Male"] & a["No_Beard"] & ~shadow & ~in_a
+    return in_a, in_b
+
+
+def present(domain: str, a: dict) -> torch.Tensor:
+    """Whether each face shows the domain's attribute: any owned attribute away from its B value."""
+    out = None
+    for k, absent in _domain(domain).owned.items():
+        v = a[k] != bool(absent)
+        out = v if out is None else out | v
+    return out
+
+
+# ------------------------------------------------------------------------------------------- profiles
+@dataclass(frozen=True)
+class Profile:
+    n_images: int           # ToyFaces drawn (seed 0), split by CelebA's partition fractions
+    iterations: int         # content runs, batch 32 per domain
+    judge_iterations: int   # the face judge, batch 64
+    n_eval: int             # test images per domain for the metrics
+    n_probe: int            # validation images per domain the probes train on
+    probe_steps: int = 500
+    batch_size: int = 32    # train.py --bs
+    judge_batch: int = 64
+
+
+PROFILES = {
+    "smoke": Profile(n_images=2500, iterations=4, judge_iterations=3, n_eval=12, n_probe=12, probe_steps=20),
+    # the published pages: 2,000 iterations (0.16 % of the reference's 1,250,000) at batch 32 per domain
+    "book": Profile(n_images=40_000, iterations=2000, judge_iterations=1500, n_eval=256, n_probe=256),
+    # the reference's length on a CelebA-sized set
+    "paper": Profile(n_images=202_599, iterations=1_250_000, judge_iterations=20_000, n_eval=1000, n_probe=1000),
+}
+STORAGE = "float16"  # 13.9 MB per content model, 42.6 MB for the judge
+
+
+# ----------------------------------------------------------------------------------------------- data
+def load_data(profile: Profile, dataset: str = "toyfaces", data_root=None, progress: bool = True) -> dict:
+    """``{"train"|"valid"|"test": {"x" uint8, "attrs", ["factors"]}, "attributes": names, "dataset"}``."""
+    if dataset == "toyfaces":
+        d = toyfaces.load(profile.n_images, seed=0, progress=progress)
+        out = {}
+        for k, split_name in enumerate(("train", "valid", "test")):
+            m = d["partition"] == k
+            out[split_name] = {"x": d["x"][m], "attrs": d["attrs"][m],
+                               "factors": {f: v[m] for f, v in d["factors"].items()}}
+        return {**out, "attributes": toyfaces.ATTRIBUTES, "dataset": dataset}
+    if dataset == "celeba":
+        from ..data import celeba
+
+        names = (*toyfaces.ATTRIBUTES, SHADOW)
+        root = celeba.find_root(Path(data_root if data_root is not None else "data") / "celeba")
+        out = {}
+        for s in ("train", "valid", "test"):
+            x, at = celeba.load_tensors(root, s, 64, attributes=names, dtype=torch.uint8,
+                                        limit=profile.n_images if s == "train" else None)
+            out[s] = {"x": x, "attrs": at}
+        return {**out, "attributes": names, "dataset": dataset}
+    raise ValueError(f"dataset={dataset!r} is not valid; choose one of toyfaces, celeba")
+
+
+def _take(part: dict, mask: torch.Tensor, n: int | None = None) -> dict:
+    idx = torch.nonzero(mask).flatten()[:n]
+    out = {"x": part["x"][idx], "attrs": part["attrs"][idx]}
+    if "factors" in part:
+        out["factors"] = {k: v[idx] for k, v in part["factors"].items()}
+    return out
+
+
+def domain_sets(D: dict, domain: str, profile: Profile) -> dict:
+    """The domain's training pairs (``{"a", "b"}`` tiled to one length), probe and test images per domain."""
+    out = {}
+    for s in ("train", "valid", "test"):
+        in_a, in_b = split(domain, attr_dict(D[s]["attrs"], D["attributes"]))
+        if not in_a.any() or not in_b.any():
+            raise ValueError(f"domain {domain!r}: the {s} split has {int(in_a.sum())} images in A and "
+                             f"{int(in_b.sum())} in B; both need some (draw more images: n_images)")
+        if s == "train":
+            sel = in_a | in_b
+            out["train"] = domain_data(D[s]["x"][sel], in_a[sel])
+            out["n_train"] = (int(in_a.sum()), int(in_b.sum()))
+        else:
+            n = profile.n_probe if s == "valid" else profile.n_eval
+            n = min(n, int(in_a.sum()), int(in_b.sum()))   # balanced: chance is 50 %
+            out["probe" if s == "valid" else "test"] = {"a": _take(D[s], in_a, n), "b": _take(D[s], in_b, n)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- judge
+def judge(params, D: dict, progress: bool = True) -> dict:
+    """Train or load the face judge (seed 0): ``{"model", "record", "metrics"}``."""
+    profile = PROFILES[params.profile]
+    tr, te = D["train"], D["test"]
+    has_factors = "factors" in tr
+    torch.manual_seed(0)
+    model = FaceJudge(FaceJudgeConfig(attributes=tuple(D["attributes"]), n_factors=14 if has_factors else 0))
+    data = {"x": tr["x"].to(params.device), "attrs": tr["attrs"].to(params.device)}
+    if has_factors:
+        data["targets"] = factor_targets(tr["factors"]).to(params.device)
+    cfg = {"chapter": JUDGE_CHAPTER, "model_config": asdict(model.cfg), "dataset": D["dataset"],
+           "profile": params.profile, "iterations": profile.judge_iterations, "batch_size": profile.judge_batch,
+           "n_train": len(tr["x"]), "seed": 0, "storage": STORAGE}
+
+    def evaluate(m):
+        acc = m.attribute_accuracy(te["x"], te["attrs"])
+        out = {f"acc_{k}": a for k, (a, _) in acc.items()}
+        out.update({f"majority_{k}": b for k, (_, b) in acc.items()})
+        if has_factors:
+            out["factor_mae"] = float((m.read(te["x"])["factors"] - factor_targets(te["factors"])).abs().mean())
+        return out
+
+    model, rec, m = runs.obtain(
+        JUDGE_CHAPTER, f"resnet34-{D['dataset']}-s0", model, cfg, data, batch_size=profile.judge_batch,
+        iterations=profile.judge_iterations, seed=0, device=params.device, train=params.train,
+        save=params.profile != "smoke", evaluate=evaluate, progress=progress, storage=STORAGE,
+        log_every=max(profile.judge_iterations // 10, 1))
+    return {"model": model.cpu().eval(), "record": rec, "metrics": m}
+
+
+def judge_table(J: dict):
+    """Per-attribute test accuracy of the judge beside always answering the commoner value."""
+    import pandas as pd
+
+    m = J["metrics"]
+    names = [k[4:] for k in m if k.startswith("acc_")]
+    return pd.DataFrame({"judge %": [round(m[f"acc_{n}"], 1) for n in names],
+                         "commoner value %": [round(m[f"majority_{n}"], 1) for n in names]}, index=names)
+
+
+# ---------------------------------------------------------------------------------------------- runs
+def build(seed: int) -> ContentDisentanglement:
+    torch.manual_seed(seed)
+    return ContentDisentanglement(ContentConfig(size=64))
+
+
+def run_config(domain: str, model, params, n_train: tuple, dataset: str) -> dict:
+    p = PROFILES[params.profile]
+    return {"chapter": CHAPTER, "domain": domain, "dataset": dataset, "model_config": asdict(model.cfg),
+            "profile": params.profile, "iterations": p.iterations, "batch_size": p.batch_size,
+            "n_images": p.n_images, "n_train": list(n_train), "storage": STORAGE}
+
+
+def _chunks(fn, *xs, size: int = 128):
+    return torch.cat([fn(*(x[i:i + size] for x in xs)) for i in range(0, len(xs[0]), size)])
+
+
+def donors(n_b: int, n_a: int, seed: int) -> torch.Tensor:
+    """The A image whose specific code each B test image receives: a fixed random choice per seed."""
+    return torch.from_numpy(np.random.default_rng([seed, 23]).integers(0, n_a, n_b))
+
+
+def truths(domain: str, A: dict, B: dict, donor: torch.Tensor, names) -> tuple[torch.Tensor, torch.Tensor]:
+    """ToyFaces' true translations in [0, 1]: each B face with its donor's owned attributes, each A face with
+    them set to their B values; same factors."""
+    own = _domain(domain).owned
+    add, rem = B["attrs"].clone(), A["attrs"].clone()
+    for k, absent in own.items():
+        j = list(names).index(k)
+        add[:, j] = A["attrs"][donor, j]
+        rem[:, j] = float(absent)
+    return toyfaces.render(add, B["factors"]), toyfaces.render(rem, A["factors"])
+
+
+def _mse(x, y) -> float:
+    return float(((x.float() - y.float()) ** 2).mean())
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    return x.float() / 255.0 if x.dtype == torch.uint8 else x
+
+
+def _flips(jin: dict, jout: dict, keep: torch.Tensor) -> float:
+    return 100 * float(((jin["attrs"] > 0.5) != (jout["attrs"] > 0.5))[:, keep].float().mean())
+
+
+def probe(codes_tr, codes_te, n_tr: int, n_te: int, steps: int, seed: int) -> float:
+    """Linear probe accuracy (%) for A (label 1: the first ``n``) against B (label 0: the rest)."""
+    y_tr = torch.cat([torch.ones(n_tr), torch.zeros(len(codes_tr) - n_tr)]).long()
+    y_te = torch.cat([torch.ones(n_te), torch.zeros(len(codes_te) - n_te)]).long()
+    return 100 * train_probe(codes_tr, y_tr, codes_te, y_te, hidden=0, steps=steps, seed=seed).accuracy
+
+
+def evaluate(model, S: dict, judge_model, domain: str, names, profile: Profile, seed: int) -> dict:
+    """The metrics of the module docstring for one trained model on its domain sets ``S``."""
+    model = model.cpu().eval()
+    A, B = S["test"]["a"], S["test"]["b"]
+    donor = donors(len(B["x"]), len(A["x"]), seed)
+    add = to_unit(_chunks(model.add_attribute, B["x"], A["x"][donor]))
+    rem = to_unit(_chunks(model.remove_attribute, A["x"]))
+    rec_a = to_unit(_chunks(lambda x: model.reconstruct(x, True), A["x"]))
+    rec_b = to_unit(_chunks(lambda x: model.reconstruct(x, False), B["x"]))
+    out = {"recon_mse": 0.5 * (_mse(rec_a, _unit(A["x"])) + _mse(rec_b, _unit(B["x"])))}
+    names = list(names)
+    read = {k: judge_model.read(v) for k, v in (("a", A["x"]), ("b", B["x"]), ("add", add), ("rem", rem))}
+    pres = {k: present(domain, attr_dict(v["attrs"], names)) for k, v in read.items()}
+    out["add_success"] = 100 * float(pres["add"].float().mean())
+    out["remove_success"] = 100 * float((~pres["rem"]).float().mean())
+    out["judge_real"] = 100 * float(torch.cat([pres["a"], ~pres["b"]]).float().mean())
+    keep = torch.tensor([n not in _domain(domain).owned for n in names])
+    out["flips_add"] = _flips(read["b"], read["add"], keep)
+    out["flips_remove"] = _flips(read["a"], read["rem"], keep)
+    if "factors" in A:
+        t_add, t_rem = truths(domain, A, B, donor, names)
+        out["add_mse"], out["add_copy_mse"] = _mse(add, t_add), _mse(_unit(B["x"]), t_add)
+        out["remove_mse"], out["remove_copy_mse"] = _mse(rem, t_rem), _mse(_unit(A["x"]), t_rem)
+        rt_add, rt_rem = judge_model.read(t_add), judge_model.read(t_rem)
+        drift = lambda x, y: float((x["factors"] - y["factors"]).abs().mean())
+        out["drift_add"], out["drift_remove"] = drift(read["add"], read["b"]), drift(read["rem"], read["a"])
+        out["drift_truth"] = 0.5 * (drift(rt_add, read["b"]) + drift(rt_rem, read["a"]))
+        fb = read["b"]["factors"]
+        out["drift_unrelated"] = float((fb - fb.roll(1, 0)).abs().mean())
+        out["flips_truth"] = 0.5 * (_flips(read["b"], rt_add, keep) + _flips(read["a"], rt_rem, keep))
+    P = S["probe"]
+    x_tr, x_te = torch.cat([P["a"]["x"], P["b"]["x"]]), torch.cat([A["x"], B["x"]])
+    n_tr, n_te = len(P["a"]["x"]), len(A["x"])
+    c_tr, c_te = _latent_chunks(model, x_tr), _latent_chunks(model, x_te)
+    for key, part in (("probe_common", "common"), ("probe_specific", "specific")):
+        out[key] = probe(c_tr[part], c_te[part], n_tr, n_te, profile.probe_steps, seed)
+    g_tr, g_te = content_truth(P, keep), content_truth(S["test"], keep)
+    out["probe_truth"] = probe(g_tr, g_te, n_tr, n_te, profile.probe_steps, seed)
+    return out
+
+
+def content_truth(part: dict, keep: torch.Tensor) -> torch.Tensor:
+    """The ground truth other than the domain's attributes, A rows then B rows: kept attributes and, on
+    ToyFaces, the factor targets."""
+    rows = []
+    for d in (part["a"], part["b"]):
+        cols = [d["attrs"][:, keep].float()]
+        if "factors" in d:
+            cols.append(factor_targets(d["factors"]))
+        rows.append(torch.cat(cols, 1))
+    return torch.cat(rows)
+
+
+def _latent_chunks(model, x, size: int = 128) -> dict:
+    parts = [model.latents(x[i:i + size]) for i in range(0, len(x), size)]
+    return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+
+
+def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -> dict:
+    """Train or load every (domain, seed): ``{(domain, seed): {"model", "record", "metrics", "sets"}}``."""
+    profile = PROFILES[params.profile]
+    out = {}
+    for domain in domains:
+        S = domain_sets(D, domain, profile)
+        train = {k: v.to(params.device) for k, v in S["train"].items()}
+        for seed in params.seeds:
+            model = build(seed)
+            model, rec, metrics = runs.obtain(
+                CHAPTER, f"{DOMAINS[domain].slug}-s{seed}", model,
+                run_config(domain, model, params, S["n_train"], D["dataset"]), train,
+                batch_size=profile.batch_size, iterations=profile.iterations, seed=seed, device=params.device,
+                train=params.train, save=params.profile != "smoke", storage=STORAGE,
+                evaluate=lambda m, S=S, s=seed, dm=domain: evaluate(m, S, J["model"], dm, D["attributes"], profile, s),
+                progress=progress, log_every=max(profile.iterations // 20, 1))
+            out[(domain, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics, "sets": S}
+    return out
