@@ -1,0 +1,74 @@
+"""Figures of the domain-translation chapter: the reference's grids (add, remove, the cross-combination
+grid of ``utils.save_imgs``), interpolation of the specific code, and the training curves. Every function
+returns the figure it draws; images are shown in [0, 1]."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+
+from .. import plots
+from ..models.content import to_unit
+from .domain_translation import _unit, donors, truths
+
+
+def _show(rows: list, labels: list, title: str = "", size: float = 0.9):
+    """Rows of images (each (n, 3, H, W) in [0, 1]) stacked, a label left of each row."""
+    n = len(rows[0])
+    fig, ax = plt.subplots(figsize=(size * n + 1.2, size * len(rows) + 0.4))
+    ax.imshow(plots.tile(torch.cat(rows), n), vmin=0, vmax=1)
+    h = rows[0].shape[-2] + 1
+    ax.set_yticks([h * i + h / 2 for i in range(len(rows))], labels, fontsize=8)
+    ax.set_xticks([])
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def add_remove(model, S: dict, domain: str, names, seed: int, n: int = 10, title: str = ""):
+    """Add (B face, its donor, G(E1(b), E2(donor)), truth) and remove (A face, G(E1(a), 0), truth), first
+    ``n`` test faces of each domain; the truth rows only on ToyFaces."""
+    A, B = S["test"]["a"], S["test"]["b"]
+    donor = donors(len(B["x"]), len(A["x"]), seed)
+    b, a, d = B["x"][:n], A["x"][:n], A["x"][donor[:n]]
+    rows = [_unit(b), _unit(d), to_unit(model.add_attribute(b, d))]
+    labels = ["B face", "donor (A)", "added"]
+    if "factors" in A:
+        t_add, t_rem = truths(domain, A, B, donor, names)
+        rows.append(t_add[:n])
+        labels.append("truth")
+    rows += [_unit(a), to_unit(model.remove_attribute(a))]
+    labels += ["A face", "removed"]
+    if "factors" in A:
+        rows.append(t_rem[:n])
+        labels.append("truth")
+    return _show(rows, labels, title)
+
+
+def cross_grid(model, S: dict, n_b: int = 8, n_a: int = 6, title: str = ""):
+    """The reference's grid: row 0 B faces, column 0 A faces, cell (i, j) = G(E1(b_j), E2(a_i))."""
+    A, B = S["test"]["a"], S["test"]["b"]
+    grid = to_unit(model.cross_grid(B["x"][:n_b], A["x"][:n_a]))
+    grid[0, 0] = 1.0  # a blank corner
+    fig, ax = plt.subplots(figsize=(0.85 * (n_b + 1), 0.85 * (n_a + 1) + 0.3))
+    ax.imshow(plots.tile(grid.flatten(0, 1), n_b + 1), vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def interpolation(model, S: dict, n: int = 5, steps: int = 8, title: str = ""):
+    """Each row: G(E1(b), t · E2(a)) for t from 0 (the B code) to 1, then the donor a."""
+    A, B = S["test"]["a"], S["test"]["b"]
+    strips = to_unit(model.interpolate_specific(B["x"][:n], A["x"][n:n + 1].expand(n, -1, -1, -1), steps))
+    donor = _unit(A["x"][n:n + 1]).expand(n, -1, -1, -1).unsqueeze(1)
+    imgs = torch.cat([strips, donor], 1).flatten(0, 1)
+    return plots.image_grid(imgs, nrow=steps + 1, title=title, size=0.8)
+
+
+def training_curves(results: dict, domain: str, seeds):
+    """Reconstruction of both domains and the adversarial term per logged iteration, one line per seed."""
+    hist = {f"seed {s}": results[(domain, s)]["record"]["history"] for s in seeds if (domain, s) in results}
+    return plots.loss_curves(hist, keys=["ae/recon_a", "ae/recon_b", "ae/adv", "disc/acc"], logy=("ae/recon_a", "ae/recon_b"))
