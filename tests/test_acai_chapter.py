@@ -297,9 +297,13 @@ def test_plateau_findings_name_the_collapsed_runs():
     R = {("AAE (lines)", s): {"metrics": {"recon_spread": v, "recon_mse": 0.08}} for s, v in enumerate([0.01, 0.02, 0.5])}
     R |= {("ACAI (lines)", s): {"metrics": {"recon_spread": 0.8, "recon_mse": 0.01}} for s in range(3)}
     R |= {("VQ-VAE (MNIST 32)", 0): {"metrics": {"recon_spread": 0.0, "recon_mse": 0.1, "codes_used": 2}}}
-    text = ch.plateau_findings(R, 0.0805)
-    assert "AAE (lines) (2 of 3 seeds" in text and "VQ-VAE (MNIST 32) (1 of 1 seeds" in text
-    assert "ACAI" not in text.split("Codebook")[0] and "0.0805" in text
-    assert "VQ-VAE (MNIST 32) 2" in text and "16,384" in text
+    text = ch.plateau_findings(R, {"lines": 0.0805, "mnist": 0.0672})
+    assert "AAE (lines) (2 of 3 seeds; recon MSE 0.0800 vs the mean image's 0.0805" in text
+    assert "VQ-VAE (MNIST 32) (1 of 1 seeds; recon MSE 0.1000 vs the mean image's 0.0672" in text
+    assert "ACAI" not in text.split("Codebook")[0]
+    assert "VQ-VAE (MNIST 32) 2 of 16,384" in text            # no record: the default codebook
+    R[("VQ-VAE (MNIST 32)", 0)]["record"] = {"config": {"model_config": {"z_log_size": 9}}}
+    assert "VQ-VAE (MNIST 32) 2 of 512" in ch.plateau_findings(R, 0.0805)  # the run's own codebook size
+    assert "vs the mean image's 0.0805" in ch.plateau_findings(R, 0.0805)
     fine = {k: v for k, v in R.items() if k[0] == "ACAI (lines)"}
     assert ch.plateau_findings(fine, 0.08).startswith("No run is on the blank-image plateau")

@@ -370,28 +370,35 @@ def mnist_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
 PLATEAU_SPREAD = 0.1
 
 
-def plateau_findings(results: dict, mean_mse: float, threshold: float = PLATEAU_SPREAD) -> str:
+def plateau_findings(results: dict, mean_mse, threshold: float = PLATEAU_SPREAD) -> str:
     """Which runs are still on the blank-image plateau (``recon_spread`` below ``threshold`` in k of n
-    seeds), against the best constant image's MSE ``mean_mse``, and how many codebook vectors each VQ-VAE
-    reaches."""
+    seeds), each beside the best constant image's MSE on its own dataset (``mean_mse``: ``{"lines": …,
+    "mnist": …}``; a number is taken as the lines value), and how many codebook vectors each VQ-VAE reaches
+    of the codebook size in its run's config."""
+    if not isinstance(mean_mse, dict):
+        mean_mse = {"lines": float(mean_mse)}
     names = sorted({name for name, _ in results}, key=lambda n: (" (lines)" not in n, n))
     stuck, vq = [], []
     for name in names:
         spread = report.per_seed(results, name, "recon_spread")
         if n := sum(v < threshold for v in spread):
             mse = report.per_seed(results, name, "recon_mse")
-            stuck.append(f"{name} ({n} of {len(spread)} seeds; recon MSE {np.mean(mse):.4f})")
+            ref = mean_mse.get("lines" if " (lines)" in name else "mnist")
+            vs = f" vs the mean image's {ref:.4f}" if ref is not None else ""
+            stuck.append(f"{name} ({n} of {len(spread)} seeds; recon MSE {np.mean(mse):.4f}{vs})")
         if used := report.per_seed(results, name, "codes_used"):
-            vq.append(f"{name} {'/'.join(str(int(u)) for u in used)}")
+            sizes = {2 ** r["record"]["config"]["model_config"]["z_log_size"] if "record" in r
+                     else 2 ** base.VQVAEConfig().z_log_size for (m, _), r in results.items() if m == name}
+            of = "/".join(f"{k:,}" for k in sorted(sizes))
+            vq.append(f"{name} {'/'.join(str(int(u)) for u in used)} of {of}")
     out = []
     if stuck:
         out.append(f"Still drawing one image for every input (recon spread below {threshold:g}; the best such "
-                   f"image, the mean, scores a lines recon MSE of {mean_mse:.4f}): {'; '.join(stuck)}. Their "
+                   "image is the mean, whose recon MSE each run is set beside): " + "; ".join(stuck) + ". Their "
                    "interpolations are not interpolations of the data, and their rows of the tables say so "
                    "rather than anything about the method.")
     else:
         out.append(f"No run is on the blank-image plateau (every recon spread is at least {threshold:g}).")
     if vq:
-        k = 2 ** base.VQVAEConfig().z_log_size
-        out.append(f"Codebook vectors the test codes are quantised to, of {k:,} (per seed): {'; '.join(vq)}.")
+        out.append(f"Codebook vectors the test codes are quantised to (per seed): {'; '.join(vq)}.")
     return " ".join(out)

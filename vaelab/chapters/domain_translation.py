@@ -346,3 +346,73 @@ def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -
                 progress=progress, log_every=max(profile.iterations // 20, 1))
             out[(domain, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics, "sets": S}
     return out
+
+
+# ---------------------------------------------------------------------------------------------- tables
+TRANSLATION_COLUMNS = {
+    "add_success": "added: the judge sees it %", "remove_success": "removed: the judge misses it %",
+    "judge_real": "judge on real faces %", "recon_mse": "reconstruction MSE",
+    "add_mse": "added: MSE vs truth", "add_copy_mse": "added: copy's MSE vs truth",
+    "remove_mse": "removed: MSE vs truth", "remove_copy_mse": "removed: copy's MSE vs truth",
+    "drift_add": "factor drift, added", "drift_remove": "factor drift, removed",
+    "drift_truth": "factor drift, truth", "drift_unrelated": "factor drift, unrelated faces",
+    "flips_add": "other attributes flipped, added %", "flips_remove": "other attributes flipped, removed %",
+    "flips_truth": "other attributes flipped, truth %"}
+DIGITS = {k: 1 if k.endswith(("success", "real")) or k.startswith("flips") else 4 if "mse" in k else 3
+          for k in TRANSLATION_COLUMNS}
+PROBE_COLUMNS = {"probe_specific": "E2 (specific) → domain %", "probe_common": "E1 (common) → domain %",
+                 "probe_truth": "ground truth without the attribute → domain %"}
+
+
+NO_TEST = "no test: fewer than two seeds or no spread"
+
+
+def _ms(results, name, key, digits=1, unit=" %"):
+    v = report.per_seed(results, name, key)
+    return f"{np.mean(v):.{digits}f} ± {report.sd(v):.{digits}f}{unit}"
+
+
+def _vs(results, name, key, other, digits=4) -> str:
+    """"below/not below the <other> (paired p …)" for per-seed metric ``key`` against ``other``."""
+    a, b = report.per_seed(results, name, key), report.per_seed(results, name, other)
+    p = report.paired_p(a, b)
+    rel = "below" if np.mean(a) < np.mean(b) else "not below"
+    test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
+    return f"{rel} the {np.mean(b):.{digits}f} of {{}} ({test})"
+
+
+def translation_findings(results: dict, domains=BOOK_DOMAINS) -> str:
+    """One paragraph per domain from the per-seed numbers: success, distance to the truth, what else moved."""
+    out = []
+    for d in domains:
+        if not report.per_seed(results, d, "add_success"):
+            continue
+        s = (f"{d}: the judge sees the attribute on {_ms(results, d, 'add_success')} of the faces it was added to "
+             f"and misses it on {_ms(results, d, 'remove_success')} of those it was removed from (it answers the "
+             f"same question right on {np.mean(report.per_seed(results, d, 'judge_real')):.1f} % of real faces)")
+        if report.per_seed(results, d, "add_mse"):
+            s += (f"; added faces are {_ms(results, d, 'add_mse', 4, '')} (MSE) from the true ones, "
+                  + _vs(results, d, "add_mse", "add_copy_mse").format("returning the input")
+                  + f", removed ones {_ms(results, d, 'remove_mse', 4, '')}, "
+                  + _vs(results, d, "remove_mse", "remove_copy_mse").format("returning the input"))
+            s += (f"; the judge's factor readings move by {np.mean(report.per_seed(results, d, 'drift_add')):.3f} "
+                  f"(added) and {np.mean(report.per_seed(results, d, 'drift_remove')):.3f} (removed), against "
+                  f"{np.mean(report.per_seed(results, d, 'drift_truth')):.3f} for the true translations and "
+                  f"{np.mean(report.per_seed(results, d, 'drift_unrelated')):.3f} between unrelated faces")
+        out.append(s + ".")
+    return " ".join(out)
+
+
+def probe_findings(results: dict, domains=BOOK_DOMAINS) -> str:
+    """Does E2 hold the domain and E1 not (beyond what the content itself tells)?"""
+    out = []
+    for d in domains:
+        sp, co, tr = (report.per_seed(results, d, k) for k in ("probe_specific", "probe_common", "probe_truth"))
+        if not sp:
+            continue
+        p = report.paired_p(co, tr)
+        test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
+        rel = ("below" if np.mean(co) < np.mean(tr) else "above") + " the ground truth's " + f"{np.mean(tr):.1f} %"
+        out.append(f"{d}: a linear probe reads the domain from E2's code at {_ms(results, d, 'probe_specific')} "
+                   f"and from E1's at {_ms(results, d, 'probe_common')}, {rel} ({test}; chance is 50 %).")
+    return " ".join(out)

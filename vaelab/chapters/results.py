@@ -15,10 +15,26 @@ COLUMNS = ("paper", "ours", "setup difference")
 NO_NUMBER = "—"
 
 
-def _frame(rows: list):
+def _table_class():
     import pandas as pd
 
-    df = pd.DataFrame(rows, columns=("quantity", *COLUMNS)).set_index("quantity")
+    class ResultsTable(pd.DataFrame):
+        """A DataFrame whose HTML shows every cell whole: pandas cuts cells past ``display.max_colwidth``
+        (50 characters) with "…", and the setup differences are longer."""
+
+        @property
+        def _constructor(self):
+            return ResultsTable
+
+        def _repr_html_(self):
+            with pd.option_context("display.max_colwidth", None):
+                return super()._repr_html_()
+
+    return ResultsTable
+
+
+def _frame(rows: list):
+    df = _table_class()(rows, columns=("quantity", *COLUMNS)).set_index("quantity")
     df.index.name = None
     return df
 
@@ -27,7 +43,10 @@ def _row(results: dict, name: str, key: str, quantity: str, paper: str = NO_NUMB
          digits: int = 2, scale: float = 1.0) -> tuple:
     vals = [scale * v for v in report.per_seed(results, name, key)]
     n = len(vals)
-    ours = report.cell(vals, digits) + (f" ({n} seeds)" if n > 1 else " (1 seed)" if n else "")
+    if n == 1:  # no spread to give
+        ours = (f"{vals[0]:.{digits}f}" if vals[0] == vals[0] else "undefined") + " (1 seed)"
+    else:
+        ours = report.cell(vals, digits) + (f" ({n} seeds)" if n > 1 else "")
     return (quantity, paper, ours, setup)
 
 
@@ -116,4 +135,20 @@ def acai(results: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: 
         for m in ("ACAI", "Baseline AE"):
             rows.append(_row(results, ch.key(m, "mnist", size), "probe_acc",
                              f"MNIST {size}, {m}: linear probe accuracy (%)", na, mnist, 2))
+    return _frame(rows)
+
+
+def domain_translation(results: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: F821
+    """Press et al.'s glasses and facial-hair translations: judged success, drift, and the probes' split."""
+    from . import domain_translation as ch
+
+    p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
+    setup = _length(p.iterations, ref.iterations) + "; ToyFaces at 64×64 for CelebA at 128×128"
+    rows = []
+    for d in ch.BOOK_DOMAINS:
+        rows += [_row(results, d, "add_success", f"{d}: added, judged present (%)", NO_NUMBER, setup, 1),
+                 _row(results, d, "remove_success", f"{d}: removed, judged absent (%)", NO_NUMBER, setup, 1),
+                 _row(results, d, "drift_add", f"{d}: factor drift when added", NO_NUMBER, setup, 3),
+                 _row(results, d, "probe_specific", f"{d}: domain read from E2's code (%)", NO_NUMBER, setup, 1),
+                 _row(results, d, "probe_common", f"{d}: domain read from E1's code (%)", NO_NUMBER, setup, 1)]
     return _frame(rows)
