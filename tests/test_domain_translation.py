@@ -222,7 +222,11 @@ def test_evaluate_scores_a_copying_model_as_the_copy_baseline():
     assert m["recon_mse"] < 1e-10
     assert m["add_mse"] == pytest.approx(m["add_copy_mse"]) and m["remove_mse"] == pytest.approx(m["remove_copy_mse"])
     assert m["add_success"] == 0.0 and m["remove_success"] == 0.0 and m["judge_real"] == 100.0
-    assert m["drift_add"] == 0.0 and m["drift_remove"] == 0.0 and m["flips_add"] == 0.0
+    assert m["judge_recon"] == 100.0                     # its reconstructions are the faces themselves
+    assert m["add_recon_mse"] == pytest.approx(m["add_copy_mse"]) and m["add_copy_mse"] > 0
+    assert m["add_eye_mse"] == pytest.approx(m["add_eye_recon_mse"])
+    assert m["add_eye_mse"] > m["add_mse"]               # the glasses' change sits in the eye region
+    assert m["drift_add"] == 0.0 and m["drift_remove"] == 0.0 and m["drift_recon"] == 0.0 and m["flips_add"] == 0.0
     assert m["drift_unrelated"] > 0.1
     assert m["probe_specific"] == 100.0                  # the code is the label
     assert 20.0 <= m["probe_common"] <= 80.0            # noise: near chance on 40 test codes

@@ -14,17 +14,21 @@ code of a random A image (a fixed permutation):
 
 * ``add_success`` / ``remove_success``: % of ``G(E1(b), E2(a))`` that the face judge
   (:mod:`vaelab.metrics.face_judge`) reads as having the attribute / of ``G(E1(a), 0)`` as not having it;
-  ``judge_real``: the judge's accuracy on the same question for the real test images.
+  ``judge_real`` / ``judge_recon``: the judge's accuracy on the same question for the real test images / for
+  the model's own reconstructions of them (what the judge can tell through the model's blur).
 * ``recon_mse``: per-element MSE in [0, 1] units of both domains' reconstructions (A with its specific
   code, B with zeros).
 * ToyFaces only — the generator knows the right answer, the same face with the attribute drawn in or out
-  (a donor's Mustache/Goatee/No_Beard copied for the beard): ``add_mse``/``remove_mse`` against that truth,
-  and ``add_copy_mse``/``remove_copy_mse``, what returning the input unchanged scores.
+  (a donor's Mustache/Goatee/No_Beard copied for the beard): ``add_mse``/``remove_mse`` against that truth;
+  ``add_recon_mse``/``remove_recon_mse``, the input's own reconstruction against it (the same blur, no
+  translation); ``add_copy_mse``/``remove_copy_mse``, the input itself. For the glasses the same three inside
+  the glasses' reach (:func:`vaelab.data.toyfaces.eye_region`): ``add_eye_mse`` … ``remove_eye_recon_mse``.
 * ``drift_add``/``drift_remove``: mean |Δ| of the judge's 14 factor targets (position, scale, skin, hair,
-  background, light, each in [0, 1] units) between input and output; ``drift_truth``: the same for the true
-  translations (what the judge's reading moves when only the attribute changes), ``drift_unrelated``:
-  between two unrelated test faces. ``flips_add``/``flips_remove``/``flips_truth``: % of the judge's decisions
-  on the other attributes that change between input and output.
+  background, light, each in [0, 1] units) between input and output; ``drift_recon``: between input and
+  reconstruction; ``drift_truth``: the true translations (what the judge's reading moves when only the
+  attribute changes); ``drift_unrelated``: two unrelated test faces. ``flips_add``/``flips_remove``/
+  ``flips_recon``/``flips_truth``: % of the judge's decisions on the other attributes that change between
+  input and output.
 * ``probe_common``/``probe_specific``: test accuracy (%) of a linear probe predicting the domain from E1's /
   E2's code, trained on validation images, both balanced (chance 50 %); ``probe_truth``: the same probe on
   the ground truth other than the domain's own attributes (ToyFaces: other attributes and factors) — how
@@ -281,21 +285,32 @@ def evaluate(model, S: dict, judge_model, domain: str, names, profile: Profile, 
     rec_b = to_unit(_chunks(lambda x: model.reconstruct(x, False), B["x"]))
     out = {"recon_mse": 0.5 * (_mse(rec_a, _unit(A["x"])) + _mse(rec_b, _unit(B["x"])))}
     names = list(names)
-    read = {k: judge_model.read(v) for k, v in (("a", A["x"]), ("b", B["x"]), ("add", add), ("rem", rem))}
+    read = {k: judge_model.read(v) for k, v in (("a", A["x"]), ("b", B["x"]), ("add", add), ("rem", rem),
+                                                  ("rec_a", rec_a), ("rec_b", rec_b))}
     pres = {k: present(domain, attr_dict(v["attrs"], names)) for k, v in read.items()}
     out["add_success"] = 100 * float(pres["add"].float().mean())
     out["remove_success"] = 100 * float((~pres["rem"]).float().mean())
     out["judge_real"] = 100 * float(torch.cat([pres["a"], ~pres["b"]]).float().mean())
+    out["judge_recon"] = 100 * float(torch.cat([pres["rec_a"], ~pres["rec_b"]]).float().mean())
     keep = torch.tensor([n not in _domain(domain).owned for n in names])
     out["flips_add"] = _flips(read["b"], read["add"], keep)
     out["flips_remove"] = _flips(read["a"], read["rem"], keep)
+    out["flips_recon"] = 0.5 * (_flips(read["a"], read["rec_a"], keep) + _flips(read["b"], read["rec_b"], keep))
     if "factors" in A:
         t_add, t_rem = truths(domain, A, B, donor, names)
         out["add_mse"], out["add_copy_mse"] = _mse(add, t_add), _mse(_unit(B["x"]), t_add)
         out["remove_mse"], out["remove_copy_mse"] = _mse(rem, t_rem), _mse(_unit(A["x"]), t_rem)
+        # the model's own reconstruction of the input, against the same truth: what its blur costs alone
+        out["add_recon_mse"], out["remove_recon_mse"] = _mse(rec_b, t_add), _mse(rec_a, t_rem)
+        if domain == "glasses":  # the same three inside the reach of the glasses
+            eb = toyfaces.eye_region(B["factors"]).unsqueeze(1).expand_as(add)
+            ea = toyfaces.eye_region(A["factors"]).unsqueeze(1).expand_as(rem)
+            out["add_eye_mse"], out["add_eye_recon_mse"] = _mse(add[eb], t_add[eb]), _mse(rec_b[eb], t_add[eb])
+            out["remove_eye_mse"], out["remove_eye_recon_mse"] = _mse(rem[ea], t_rem[ea]), _mse(rec_a[ea], t_rem[ea])
         rt_add, rt_rem = judge_model.read(t_add), judge_model.read(t_rem)
         drift = lambda x, y: float((x["factors"] - y["factors"]).abs().mean())
         out["drift_add"], out["drift_remove"] = drift(read["add"], read["b"]), drift(read["rem"], read["a"])
+        out["drift_recon"] = 0.5 * (drift(read["rec_a"], read["a"]) + drift(read["rec_b"], read["b"]))
         out["drift_truth"] = 0.5 * (drift(rt_add, read["b"]) + drift(rt_rem, read["a"]))
         fb = read["b"]["factors"]
         out["drift_unrelated"] = float((fb - fb.roll(1, 0)).abs().mean())
@@ -351,14 +366,21 @@ def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -
 # ---------------------------------------------------------------------------------------------- tables
 TRANSLATION_COLUMNS = {
     "add_success": "added: the judge sees it %", "remove_success": "removed: the judge misses it %",
-    "judge_real": "judge on real faces %", "recon_mse": "reconstruction MSE",
-    "add_mse": "added: MSE vs truth", "add_copy_mse": "added: copy's MSE vs truth",
-    "remove_mse": "removed: MSE vs truth", "remove_copy_mse": "removed: copy's MSE vs truth",
+    "judge_real": "judge on real faces %", "judge_recon": "judge on reconstructions %",
+    "recon_mse": "reconstruction MSE",
+    "add_mse": "added: MSE vs truth", "add_recon_mse": "added: the input's reconstruction vs truth",
+    "add_copy_mse": "added: the input vs truth",
+    "remove_mse": "removed: MSE vs truth", "remove_recon_mse": "removed: the input's reconstruction vs truth",
+    "remove_copy_mse": "removed: the input vs truth",
+    "add_eye_mse": "added, eye region: MSE vs truth", "add_eye_recon_mse": "added, eye region: reconstruction vs truth",
+    "remove_eye_mse": "removed, eye region: MSE vs truth",
+    "remove_eye_recon_mse": "removed, eye region: reconstruction vs truth",
     "drift_add": "factor drift, added", "drift_remove": "factor drift, removed",
-    "drift_truth": "factor drift, truth", "drift_unrelated": "factor drift, unrelated faces",
+    "drift_recon": "factor drift, reconstructions", "drift_truth": "factor drift, truth",
+    "drift_unrelated": "factor drift, unrelated faces",
     "flips_add": "other attributes flipped, added %", "flips_remove": "other attributes flipped, removed %",
-    "flips_truth": "other attributes flipped, truth %"}
-DIGITS = {k: 1 if k.endswith(("success", "real")) or k.startswith("flips") else 4 if "mse" in k else 3
+    "flips_recon": "other attributes flipped, reconstructions %", "flips_truth": "other attributes flipped, truth %"}
+DIGITS = {k: 1 if k.endswith(("success", "real", "judge_recon")) or k.startswith("flips") else 4 if "mse" in k else 3
           for k in TRANSLATION_COLUMNS}
 PROBE_COLUMNS = {"probe_specific": "E2 (specific) → domain %", "probe_common": "E1 (common) → domain %",
                  "probe_truth": "ground truth without the attribute → domain %"}
@@ -372,33 +394,42 @@ def _ms(results, name, key, digits=1, unit=" %"):
     return f"{np.mean(v):.{digits}f} ± {report.sd(v):.{digits}f}{unit}"
 
 
-def _vs(results, name, key, other, digits=4) -> str:
-    """"below/not below the <other> (paired p …)" for per-seed metric ``key`` against ``other``."""
-    a, b = report.per_seed(results, name, key), report.per_seed(results, name, other)
+def _closer(results, name, key, ref, what: str) -> str:
+    """"closer to the truth than <what> (a vs b, paired p …)" or "not closer …" from per-seed MSEs."""
+    a, b = report.per_seed(results, name, key), report.per_seed(results, name, ref)
     p = report.paired_p(a, b)
-    rel = "below" if np.mean(a) < np.mean(b) else "not below"
     test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
-    return f"{rel} the {np.mean(b):.{digits}f} of {{}} ({test})"
+    rel = "closer to the truth than" if np.mean(a) < np.mean(b) else "not closer to the truth than"
+    return f"{rel} {what} ({np.mean(a):.4f} against {np.mean(b):.4f}, {test})"
 
 
 def translation_findings(results: dict, domains=BOOK_DOMAINS) -> str:
-    """One paragraph per domain from the per-seed numbers: success, distance to the truth, what else moved."""
+    """One paragraph per domain from the per-seed numbers: the judge's verdicts (beside its reading of the
+    model's own reconstructions), the distance to the true translation (beside the input's reconstruction,
+    which carries the same blur), and how far the other factors moved."""
     out = []
+    mean = lambda d, k: np.mean(report.per_seed(results, d, k))  # noqa: E731
     for d in domains:
         if not report.per_seed(results, d, "add_success"):
             continue
         s = (f"{d}: the judge sees the attribute on {_ms(results, d, 'add_success')} of the faces it was added to "
-             f"and misses it on {_ms(results, d, 'remove_success')} of those it was removed from (it answers the "
-             f"same question right on {np.mean(report.per_seed(results, d, 'judge_real')):.1f} % of real faces)")
+             f"and misses it on {_ms(results, d, 'remove_success')} of those it was removed from; it tells the two "
+             f"domains apart on {mean(d, 'judge_recon'):.1f} % of the model's own reconstructions and on "
+             f"{mean(d, 'judge_real'):.1f} % of the real faces")
         if report.per_seed(results, d, "add_mse"):
-            s += (f"; added faces are {_ms(results, d, 'add_mse', 4, '')} (MSE) from the true ones, "
-                  + _vs(results, d, "add_mse", "add_copy_mse").format("returning the input")
-                  + f", removed ones {_ms(results, d, 'remove_mse', 4, '')}, "
-                  + _vs(results, d, "remove_mse", "remove_copy_mse").format("returning the input"))
-            s += (f"; the judge's factor readings move by {np.mean(report.per_seed(results, d, 'drift_add')):.3f} "
-                  f"(added) and {np.mean(report.per_seed(results, d, 'drift_remove')):.3f} (removed), against "
-                  f"{np.mean(report.per_seed(results, d, 'drift_truth')):.3f} for the true translations and "
-                  f"{np.mean(report.per_seed(results, d, 'drift_unrelated')):.3f} between unrelated faces")
+            s += ("; adding the donor's specific code gives an image "
+                  + _closer(results, d, "add_mse", "add_recon_mse", "the B face's own reconstruction")
+                  + ", and removing it one " + _closer(results, d, "remove_mse", "remove_recon_mse",
+                                                      "the A face's own reconstruction"))
+            if report.per_seed(results, d, "add_eye_mse"):
+                s += ("; inside the reach of the glasses, adding is "
+                      + _closer(results, d, "add_eye_mse", "add_eye_recon_mse", "the reconstruction")
+                      + " and removing " + _closer(results, d, "remove_eye_mse", "remove_eye_recon_mse",
+                                                   "the reconstruction"))
+            s += (f"; the judge's factor readings move by {mean(d, 'drift_add'):.3f} (added) and "
+                  f"{mean(d, 'drift_remove'):.3f} (removed), against {mean(d, 'drift_recon'):.3f} for plain "
+                  f"reconstructions, {mean(d, 'drift_truth'):.3f} for the true translations and "
+                  f"{mean(d, 'drift_unrelated'):.3f} between unrelated faces")
         out.append(s + ".")
     return " ".join(out)
 
