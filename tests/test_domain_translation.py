@@ -258,3 +258,52 @@ def test_celeba_dataset_reads_a_celeba_layout_folder(tmp_path):
 def test_params_accept_the_chapter_dataset():
     P = params.validate(profile="smoke", dataset="celeba", choices={"dataset": ("toyfaces", "celeba")})
     assert P.extra["dataset"] == "celeba"
+
+
+def test_strongest_donor_shows_the_most_of_the_attribute():
+    names = list(toyfaces.ATTRIBUTES)
+    attrs = torch.zeros(3, len(names))
+    attrs[:, names.index("No_Beard")] = 1
+    attrs[0, names.index("Mustache")] = 1                      # a moustache alone
+    attrs[1, names.index("Mustache")] = 1
+    attrs[1, names.index("No_Beard")] = 0                      # a beard and a moustache
+    attrs[2, names.index("Goatee")] = 1
+    attrs[2, names.index("No_Beard")] = 0                      # a goatee: also two
+    assert dt.strongest("beard", attrs, names) == 1
+    assert dt.present("beard", dt.attr_dict(attrs, names)).all()
+
+
+def test_verdicts_follow_the_per_seed_numbers():
+    def runs(**m):
+        return {("glasses", s): {"metrics": {k: v[s] for k, v in m.items()}} for s in range(3)}
+    common = dict(probe_specific=[90.0, 91.0, 92.0], judge_real=[98.0] * 3, judge_recon=[60.0] * 3,
+                  add_success=[10.0, 20.0, 30.0], remove_success=[90.0] * 3)
+    level = runs(probe_common=[60.0, 64.0, 62.0], probe_truth=[62.0, 61.0, 63.0], **common)
+    assert "level with the ground truth's 62.0 %" in dt.probe_findings(level)
+    above = runs(probe_common=[70.0, 71.5, 72.0], probe_truth=[60.0, 60.2, 60.1], **common)
+    assert "above the ground truth's 60.1 %" in dt.probe_findings(above)
+    closer = runs(add_mse=[0.010, 0.011, 0.012], add_recon_mse=[0.020, 0.022, 0.021], remove_mse=[0.01, 0.03, 0.02],
+                  remove_recon_mse=[0.02, 0.02, 0.021], drift_add=[0.1] * 3, drift_remove=[0.1] * 3,
+                  drift_recon=[0.1] * 3, drift_truth=[0.05] * 3, drift_unrelated=[0.3] * 3, **common)
+    text = dt.translation_findings(closer)
+    assert "an image closer to the truth than the B face's own reconstruction (0.0110 against 0.0210" in text
+    assert "removing it one about as close to the truth as the A face's own reconstruction" in text
+    assert "judge sees the attribute on 20.0 ± 10.0 % of the faces it was added to" in text
+
+
+def test_gaussian_blur_matches_torchvision_and_keeps_mass():
+    from torchvision.transforms.functional import gaussian_blur as tv_blur
+
+    from vaelab.metrics.face_judge import gaussian_blur
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 3, 16, 16, generator=g)
+    sigma = torch.tensor([0.0, 0.7, 1.5])
+    y = gaussian_blur(x, sigma)
+    assert torch.allclose(y[0], x[0])                       # sigma 0: unchanged
+    for i in (1, 2):
+        ref = tv_blur(x[i:i + 1], kernel_size=[7, 7], sigma=[float(sigma[i])] * 2)
+        assert torch.allclose(y[i], ref[0], atol=1e-5)
+    delta = torch.zeros(1, 1, 15, 15)
+    delta[0, 0, 7, 7] = 1
+    assert float(gaussian_blur(delta, torch.tensor([1.0])).sum()) == pytest.approx(1.0, abs=1e-6)

@@ -71,11 +71,13 @@ def test_html_shows_every_setup_difference_whole():
 def test_domain_translation_table_reads_each_domain_and_states_no_paper_number():
     from vaelab.chapters import domain_translation
 
-    R = _runs("glasses", {"add_success": [80.0, 90.0], "remove_success": [60.0, 70.0], "drift_add": [0.03, 0.05],
+    R = _runs("glasses", {"add_success": [80.0, 90.0], "add_eye_mse": [0.03, 0.05], "add_mse": [0.9, 0.9],
                           "probe_specific": [99.0, 97.0], "probe_common": [55.0, 57.0]})
+    R |= _runs("beard", {"add_mse": [0.005], "add_eye_mse": [0.7]})
     t = results.domain_translation(R)
     assert t.loc["glasses: added, judged present (%)", "ours"] == "85.0 ± 7.1 (2 seeds)"
-    assert t.loc["glasses: factor drift when added", "ours"] == "0.040 ± 0.014 (2 seeds)"
+    assert t.loc["glasses: added, MSE to the true translation (eye region)", "ours"] == "0.0400 ± 0.0141 (2 seeds)"
+    assert t.loc["beard: added, MSE to the true translation", "ours"] == "0.0050 (1 seed)"  # the whole image
     assert t.loc["beard: domain read from E1's code (%)", "ours"] == "—"
     assert (t["paper"] == results.NO_NUMBER).all()
     its = domain_translation.PROFILES["book"].iterations

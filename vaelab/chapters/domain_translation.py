@@ -96,6 +96,14 @@ def split(domain: str, a: dict) -> tuple[torch.Tensor, torch.Tensor]:
     return in_a, in_b
 
 
+def strongest(domain: str, attrs: torch.Tensor, names) -> int:
+    """The index of the first face that shows the most of the domain's owned attributes (a full beard with a
+    moustache rather than a moustache alone): the clearest donor for a figure."""
+    a = attr_dict(attrs, names)
+    count = sum((a[k] != bool(absent)).long() for k, absent in _domain(domain).owned.items())
+    return int(torch.argmax(count))
+
+
 def present(domain: str, a: dict) -> torch.Tensor:
     """Whether each face shows the domain's attribute: any owned attribute away from its B value."""
     out = None
@@ -399,7 +407,10 @@ def _closer(results, name, key, ref, what: str) -> str:
     a, b = report.per_seed(results, name, key), report.per_seed(results, name, ref)
     p = report.paired_p(a, b)
     test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
-    rel = "closer to the truth than" if np.mean(a) < np.mean(b) else "not closer to the truth than"
+    if np.isfinite(p) and p >= 0.05:
+        rel = "about as close to the truth as"
+    else:
+        rel = "closer to the truth than" if np.mean(a) < np.mean(b) else "farther from the truth than"
     return f"{rel} {what} ({np.mean(a):.4f} against {np.mean(b):.4f}, {test})"
 
 
@@ -443,7 +454,9 @@ def probe_findings(results: dict, domains=BOOK_DOMAINS) -> str:
             continue
         p = report.paired_p(co, tr)
         test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
-        rel = ("below" if np.mean(co) < np.mean(tr) else "above") + " the ground truth's " + f"{np.mean(tr):.1f} %"
+        level = np.isfinite(p) and p >= 0.05
+        rel = ("level with" if level else "below" if np.mean(co) < np.mean(tr) else "above") + \
+            f" the ground truth's {np.mean(tr):.1f} %"
         out.append(f"{d}: a linear probe reads the domain from E2's code at {_ms(results, d, 'probe_specific')} "
                    f"and from E1's at {_ms(results, d, 'probe_common')}, {rel} ({test}; chance is 50 %).")
     return " ".join(out)

@@ -8,7 +8,7 @@ import torch
 
 from .. import plots
 from ..models.content import to_unit
-from .domain_translation import _unit, donors, truths
+from .domain_translation import _unit, donors, strongest, truths
 
 
 def _show(rows: list, labels: list, title: str = "", size: float = 0.9):
@@ -59,11 +59,13 @@ def cross_grid(model, S: dict, n_b: int = 8, n_a: int = 6, title: str = ""):
     return fig
 
 
-def interpolation(model, S: dict, n: int = 5, steps: int = 8, title: str = ""):
-    """Each row: G(E1(b), t · E2(a)) for t from 0 (the B code) to 1, then the donor a."""
+def interpolation(model, S: dict, domain: str, names, n: int = 5, steps: int = 8, title: str = ""):
+    """Each row: G(E1(b), t · E2(a)) for t from 0 (the B code) to 1, then the donor a: the first test A face
+    that shows the most of the domain's attributes (:func:`strongest`)."""
     A, B = S["test"]["a"], S["test"]["b"]
-    strips = to_unit(model.interpolate_specific(B["x"][:n], A["x"][n:n + 1].expand(n, -1, -1, -1), steps))
-    donor = _unit(A["x"][n:n + 1]).expand(n, -1, -1, -1).unsqueeze(1)
+    k = strongest(domain, A["attrs"], names)
+    strips = to_unit(model.interpolate_specific(B["x"][:n], A["x"][k:k + 1].expand(n, -1, -1, -1), steps))
+    donor = _unit(A["x"][k:k + 1]).expand(n, -1, -1, -1).unsqueeze(1)
     imgs = torch.cat([strips, donor], 1).flatten(0, 1)
     return plots.image_grid(imgs, nrow=steps + 1, title=title, size=0.8)
 

@@ -12,6 +12,10 @@ scratch on the chapter's own 64×64 training images, once, and its weights are s
 * **Factor targets** (:func:`factor_targets`): each factor of :data:`vaelab.data.toyfaces.FACTORS` mapped
   to [0, 1] by its range; the two circular ones (``bg_hue``, period 1; ``light_angle``, period 2π) as
   (½ + ½ cos, ½ + ½ sin) pairs, so that 0 and a full turn are the same target. 14 targets in all.
+* **Blur augmentation**: the images it judges are decoded by autoencoders, which blur; a judge that has
+  seen only sharp faces answers "no glasses" for any blurred face. In training each image is blurred with
+  probability ``blur_p`` by a Gaussian of standard deviation U(0, ``blur_max``) pixels (:func:`gaussian_blur`);
+  its labels are unchanged.
 * **Loss**: the mean binary cross-entropy over attributes plus the mean squared error over factor targets
   (both means over the batch and the outputs); Adam 1e-3.
 """
@@ -55,11 +59,27 @@ def factor_targets(factors: dict) -> torch.Tensor:
     return torch.stack(cols, 1)
 
 
+def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int = 3) -> torch.Tensor:
+    """Each image of ``x`` (B, C, H, W) blurred by a normalised Gaussian of its own ``sigma`` (B,) pixels,
+    separable, ``2 * radius + 1`` taps, reflected at the borders; sigma 0 leaves the image as it is."""
+    B, C, H, W = x.shape
+    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    s = sigma.to(x.dtype).clamp_min(1e-6).view(B, 1)
+    k = torch.exp(-0.5 * (t / s) ** 2)
+    k = (k / k.sum(1, keepdim=True)).repeat_interleave(C, 0)           # (B*C, taps)
+    y = F.pad(x.reshape(1, B * C, H, W), (radius, radius, radius, radius), mode="reflect")
+    y = F.conv2d(y, k.view(B * C, 1, 1, -1), groups=B * C)
+    y = F.conv2d(y, k.view(B * C, 1, -1, 1), groups=B * C)
+    return y.view(B, C, H, W)
+
+
 @dataclass
 class FaceJudgeConfig:
     attributes: tuple = ()         # attribute names, in the order of the training data's columns
     n_factors: int = 0             # factor targets (14 on ToyFaces, 0 on CelebA)
     lr: float = 1e-3
+    blur_p: float = 0.5            # share of training images blurred (0: none)
+    blur_max: float = 1.5          # their blur's standard deviation is U(0, blur_max) pixels at 64×64
 
 
 class FaceJudge(nn.Module):
@@ -78,8 +98,18 @@ class FaceJudge(nn.Module):
         x = x.float() / 127.5 - 1.0 if x.dtype == torch.uint8 else x * 2.0 - 1.0
         return self.net(x)
 
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 -> float [0, 1], a random share blurred (:class:`FaceJudgeConfig`)."""
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x
+        c = self.cfg
+        if c.blur_p > 0 and c.blur_max > 0:
+            pick = torch.rand(len(x), device=x.device) < c.blur_p
+            sigma = torch.rand(len(x), device=x.device) * c.blur_max * pick
+            x = torch.where(pick.view(-1, 1, 1, 1), gaussian_blur(x, sigma), x)
+        return x
+
     def loss(self, batch: dict) -> dict:
-        out = self(batch["x"])
+        out = self(self._augment(batch["x"]))
         k = len(self.cfg.attributes)
         bce = F.binary_cross_entropy_with_logits(out[:, :k], batch["attrs"].float())
         res = {"bce": bce}
