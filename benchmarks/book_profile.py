@@ -56,7 +56,8 @@ def domain_translation(P):
     return {("judge", 0): J, **dt.run(P, D, J, progress=False)}
 
 
-CHAPTERS = {"toy_csvae": toy_csvae, "domain_translation": domain_translation, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai}
+CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai,
+            "domain_translation": domain_translation}
 
 
 def printing_obtain(obtain):

@@ -264,6 +264,11 @@ def test_report_cell_counts_nan_seeds():
     assert report.cell([1.0, nan, 3.0], 1) == "2.0 ± 1.4 (1 NaN)"
     assert report.cell([nan, nan], 2) == "undefined (2 NaN)"
     assert report.cell([], 2) == "—"
+    assert report.cell([2.5], 2) == "2.50 ± 0.00"                       # the chapters' tables
+    assert report.cell([2.5], 2, one_seed_sd=False) == "2.50"           # the results page
+    assert report.cell([2.5, nan], 2, one_seed_sd=False) == "2.50 (1 NaN)"
+    assert report.paired_text([1.0, 2.0, 3.0], [1.5, 2.5, 3.5]) == report.NO_TEST   # no spread of differences
+    assert report.paired_text([1.0, 2.0, 3.0], [1.5, 2.9, 3.6]).startswith("paired p = ")
 
 
 def test_recon_spread_and_the_best_constant_image():
@@ -303,7 +308,7 @@ def test_plateau_findings_name_the_collapsed_runs():
     assert "ACAI" not in text.split("Codebook")[0]
     assert "VQ-VAE (MNIST 32) 2 of 16,384" in text            # no record: the default codebook
     R[("VQ-VAE (MNIST 32)", 0)]["record"] = {"config": {"model_config": {"z_log_size": 9}}}
-    assert "VQ-VAE (MNIST 32) 2 of 512" in ch.plateau_findings(R, 0.0805)  # the run's own codebook size
-    assert "vs the mean image's 0.0805" in ch.plateau_findings(R, 0.0805)
+    assert "VQ-VAE (MNIST 32) 2 of 512" in ch.plateau_findings(R, {"lines": 0.0805})  # the run's own codebook size
+    assert "vs the mean image's 0.0805" in ch.plateau_findings(R, {"lines": 0.0805})
     fine = {k: v for k, v in R.items() if k[0] == "ACAI (lines)"}
-    assert ch.plateau_findings(fine, 0.08).startswith("No run is on the blank-image plateau")
+    assert ch.plateau_findings(fine, {"lines": 0.08}).startswith("No run is on the blank-image plateau")

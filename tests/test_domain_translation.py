@@ -212,11 +212,8 @@ def test_evaluate_scores_a_copying_model_as_the_copy_baseline():
     assert len(S["test"]["a"]["x"]) == len(S["test"]["b"]["x"]) == 20
     assert len(S["train"]["a"]) == len(S["train"]["b"]) == max(S["n_train"])
     j = toyfaces.ATTRIBUTES.index("Eyeglasses")
-    lookup = {}
-    for s in ("valid", "test"):
-        for part in ("a", "b"):
-            for x, at in zip(S[s if s == "test" else "probe"][part]["x"], S[s if s == "test" else "probe"][part]["attrs"]):
-                lookup[x.numpy().tobytes()] = at[j]
+    lookup = {x.numpy().tobytes(): at[j] for split in ("probe", "test") for part in ("a", "b")
+              for x, at in zip(S[split][part]["x"], S[split][part]["attrs"])}
     spec = lambda x: torch.stack([lookup[xi.numpy().tobytes()] for xi in x]).float().unsqueeze(1)
     m = dt.evaluate(Copier(spec), S, TruthJudge([D["valid"], D["test"]]), "glasses", toyfaces.ATTRIBUTES, prof, 0)
     assert m["recon_mse"] < 1e-10
@@ -307,3 +304,12 @@ def test_gaussian_blur_matches_torchvision_and_keeps_mass():
     delta = torch.zeros(1, 1, 15, 15)
     delta[0, 0, 7, 7] = 1
     assert float(gaussian_blur(delta, torch.tensor([1.0])).sum()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_factor_baseline_is_the_error_of_answering_the_mean():
+    f = _faces(400)
+    D = {"train": f, "test": f}
+    t = factor_targets(f["factors"])
+    assert dt.factor_mae_baseline(D) == pytest.approx(float((t - t.mean(0)).abs().mean()))
+    # uniform targets in [0, 1]: the mean absolute deviation from the middle is 1/4
+    assert 0.2 < dt.factor_mae_baseline(D) < 0.35

@@ -36,13 +36,27 @@ def paired_p(a, b) -> float:
     return float(ttest_rel(a, b).pvalue)
 
 
-def cell(vals, digits: int = 3) -> str:
+#: what a verdict says where a test over seeds is undefined
+NO_TEST = "no test: fewer than two seeds or no spread"
+
+
+def paired_text(a, b) -> str:
+    """"paired p = …" for per-seed values a[i], b[i] (:func:`paired_p`), or :data:`NO_TEST`."""
+    p = paired_p(a, b)
+    return f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
+
+
+def cell(vals, digits: int = 3, one_seed_sd: bool = True) -> str:
     """"mean ± sd" of the finite per-seed values, with "(k NaN)" appended when k seeds gave NaN (a metric
-    that is undefined for a run, e.g. ACAI's smoothness); "—" for no values, "undefined" if none is finite."""
+    that is undefined for a run, e.g. ACAI's smoothness); "—" for no values, "undefined" if none is finite.
+    ``one_seed_sd=False`` gives a single finite value bare, without its "± 0"."""
     if not len(vals):
         return "—"
     ok = [v for v in vals if np.isfinite(v)]
-    out = f"{np.mean(ok):.{digits}f} ± {sd(ok):.{digits}f}" if ok else "undefined"
+    if len(ok) == 1 and not one_seed_sd:
+        out = f"{ok[0]:.{digits}f}"
+    else:
+        out = f"{np.mean(ok):.{digits}f} ± {sd(ok):.{digits}f}" if ok else "undefined"
     return out + (f" ({len(vals) - len(ok)} NaN)" if len(ok) < len(vals) else "")
 
 

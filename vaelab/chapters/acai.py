@@ -284,7 +284,7 @@ def mnist_table(results: dict, methods=tuple(ALL)):
 
 
 # ----------------------------------------------------------------------------------------- verdicts
-NO_TEST = "no test: fewer than two seeds or no spread"
+NO_TEST = report.NO_TEST
 
 
 def _ms(vals, digits: int) -> str:
@@ -370,13 +370,11 @@ def mnist_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
 PLATEAU_SPREAD = 0.1
 
 
-def plateau_findings(results: dict, mean_mse, threshold: float = PLATEAU_SPREAD) -> str:
+def plateau_findings(results: dict, mean_mse: dict, threshold: float = PLATEAU_SPREAD) -> str:
     """Which runs are still on the blank-image plateau (``recon_spread`` below ``threshold`` in k of n
     seeds), each beside the best constant image's MSE on its own dataset (``mean_mse``: ``{"lines": …,
-    "mnist": …}``; a number is taken as the lines value), and how many codebook vectors each VQ-VAE reaches
+    "mnist": …}``; a dataset left out gets no reference), and how many codebook vectors each VQ-VAE reaches
     of the codebook size in its run's config."""
-    if not isinstance(mean_mse, dict):
-        mean_mse = {"lines": float(mean_mse)}
     names = sorted({name for name, _ in results}, key=lambda n: (" (lines)" not in n, n))
     stuck, vq = [], []
     for name in names:

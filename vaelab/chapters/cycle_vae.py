@@ -318,7 +318,7 @@ SWAP_COLUMNS = {"recon_mse": "recon MSE", "swap_acc": "swap: class source's digi
                 "swap_leak": "swap: style source's digit %", "swap_mse": "swap MSE vs truth",
                 "copy_class_mse": "class source vs truth", "copy_style_mse": "style source vs truth",
                 "style_share": "style's share of swap variance %", "style_share_truth": "the same, true sprites %"}
-NO_TEST = "no test: fewer than two seeds or no spread"
+NO_TEST = report.NO_TEST
 
 
 def chance(d: dict) -> float:
@@ -385,10 +385,8 @@ def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
             cmp = []
             for key, what in (("copy_style_mse", "copying the style source"), ("copy_class_mse", "copying the class source")):
                 cp = report.per_seed(results, name, key)
-                p = report.paired_p(sw, cp)
                 rel = "below" if np.mean(sw) < np.mean(cp) else "not below"
-                test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
-                cmp.append(f"{rel} the {np.mean(cp):.4f} of {what} ({test})")
+                cmp.append(f"{rel} the {np.mean(cp):.4f} of {what} ({report.paired_text(sw, cp)})")
             parts.append(f"the swaps are {np.mean(sw):.4f} (MSE) from the true sprites, " + " and ".join(cmp)
                          + f", with reconstructions at {np.mean(report.per_seed(results, name, 'recon_mse')):.4f}")
         if parts:

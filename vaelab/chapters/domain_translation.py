@@ -56,12 +56,12 @@ SHADOW = "5_o_Clock_Shadow"
 @dataclass(frozen=True)
 class Domain:
     owned: dict     # the attributes the translation changes, with their value in B (absent)
-    slug: str
 
 
-DOMAINS = {"glasses": Domain({"Eyeglasses": 0}, "glasses"),
-           "beard": Domain({"Mustache": 0, "Goatee": 0, "No_Beard": 1}, "beard"),
-           "mouth": Domain({"Mouth_Slightly_Open": 0}, "mouth")}
+#: runs are saved as weights/domain_translation/<domain>-s<seed>
+DOMAINS = {"glasses": Domain({"Eyeglasses": 0}),
+           "beard": Domain({"Mustache": 0, "Goatee": 0, "No_Beard": 1}),
+           "mouth": Domain({"Mouth_Slightly_Open": 0})}
 BOOK_DOMAINS = ("glasses", "beard")
 
 
@@ -219,6 +219,13 @@ def judge(params, D: dict, progress: bool = True) -> dict:
     return {"model": model.cpu().eval(), "record": rec, "metrics": m}
 
 
+def factor_mae_baseline(D: dict) -> float:
+    """The judge's factor error's reference: the test faces' mean absolute error of always answering the
+    training faces' mean factor targets."""
+    mean = factor_targets(D["train"]["factors"]).mean(0)
+    return float((factor_targets(D["test"]["factors"]) - mean).abs().mean())
+
+
 def judge_table(J: dict):
     """Per-attribute test accuracy of the judge beside always answering the commoner value."""
     import pandas as pd
@@ -243,7 +250,11 @@ def run_config(domain: str, model, params, n_train: tuple, dataset: str) -> dict
 
 
 def _chunks(fn, *xs, size: int = 128):
-    return torch.cat([fn(*(x[i:i + size] for x in xs)) for i in range(0, len(xs[0]), size)])
+    """``fn`` over aligned slices of ``xs``, concatenated (per key when ``fn`` returns a dict)."""
+    parts = [fn(*(x[i:i + size] for x in xs)) for i in range(0, len(xs[0]), size)]
+    if isinstance(parts[0], dict):
+        return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    return torch.cat(parts)
 
 
 def donors(n_b: int, n_a: int, seed: int) -> torch.Tensor:
@@ -326,7 +337,7 @@ def evaluate(model, S: dict, judge_model, domain: str, names, profile: Profile, 
     P = S["probe"]
     x_tr, x_te = torch.cat([P["a"]["x"], P["b"]["x"]]), torch.cat([A["x"], B["x"]])
     n_tr, n_te = len(P["a"]["x"]), len(A["x"])
-    c_tr, c_te = _latent_chunks(model, x_tr), _latent_chunks(model, x_te)
+    c_tr, c_te = _chunks(model.latents, x_tr), _chunks(model.latents, x_te)
     for key, part in (("probe_common", "common"), ("probe_specific", "specific")):
         out[key] = probe(c_tr[part], c_te[part], n_tr, n_te, profile.probe_steps, seed)
     g_tr, g_te = content_truth(P, keep), content_truth(S["test"], keep)
@@ -346,11 +357,6 @@ def content_truth(part: dict, keep: torch.Tensor) -> torch.Tensor:
     return torch.cat(rows)
 
 
-def _latent_chunks(model, x, size: int = 128) -> dict:
-    parts = [model.latents(x[i:i + size]) for i in range(0, len(x), size)]
-    return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-
-
 def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -> dict:
     """Train or load every (domain, seed): ``{(domain, seed): {"model", "record", "metrics", "sets"}}``; the
     sets are :func:`domain_sets` without the tiled training pairs (about 0.7 GB for the book's glasses)."""
@@ -363,7 +369,7 @@ def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -
         for seed in params.seeds:
             model = build(seed)
             model, rec, metrics = runs.obtain(
-                CHAPTER, f"{DOMAINS[domain].slug}-s{seed}", model,
+                CHAPTER, f"{domain}-s{seed}", model,
                 run_config(domain, model, params, S["n_train"], D["dataset"]), train,
                 batch_size=profile.batch_size, iterations=profile.iterations, seed=seed, device=params.device,
                 train=params.train, save=params.profile != "smoke", storage=STORAGE,
@@ -397,19 +403,14 @@ PROBE_COLUMNS = {"probe_specific": "E2 (specific) → domain %", "probe_common":
                  "probe_truth": "ground truth without the attribute → domain %"}
 
 
-NO_TEST = "no test: fewer than two seeds or no spread"
-
-
 def _ms(results, name, key, digits=1, unit=" %"):
-    v = report.per_seed(results, name, key)
-    return f"{np.mean(v):.{digits}f} ± {report.sd(v):.{digits}f}{unit}"
+    return report.cell(report.per_seed(results, name, key), digits) + unit
 
 
 def _closer(results, name, key, ref, what: str) -> str:
     """"closer to the truth than <what> (a vs b, paired p …)" or "not closer …" from per-seed MSEs."""
     a, b = report.per_seed(results, name, key), report.per_seed(results, name, ref)
-    p = report.paired_p(a, b)
-    test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
+    p, test = report.paired_p(a, b), report.paired_text(a, b)
     if np.isfinite(p) and p >= 0.05:
         rel = "about as close to the truth as"
     else:
@@ -455,8 +456,7 @@ def probe_findings(results: dict, domains=BOOK_DOMAINS) -> str:
         sp, co, tr = (report.per_seed(results, d, k) for k in ("probe_specific", "probe_common", "probe_truth"))
         if not sp:
             continue
-        p = report.paired_p(co, tr)
-        test = f"paired p = {p:.2g}" if np.isfinite(p) else NO_TEST
+        p, test = report.paired_p(co, tr), report.paired_text(co, tr)
         level = np.isfinite(p) and p >= 0.05
         rel = ("level with" if level else "below" if np.mean(co) < np.mean(tr) else "above") + \
             f" the ground truth's {np.mean(tr):.1f} %"

@@ -8,6 +8,8 @@ the results page shows exactly the numbers the chapter pages print, and no numbe
 """
 from __future__ import annotations
 
+import functools
+
 from .. import report
 
 COLUMNS = ("paper", "ours", "setup difference")
@@ -15,6 +17,7 @@ COLUMNS = ("paper", "ours", "setup difference")
 NO_NUMBER = "—"
 
 
+@functools.cache
 def _table_class():
     import pandas as pd
 
@@ -43,10 +46,7 @@ def _row(results: dict, name: str, key: str, quantity: str, paper: str = NO_NUMB
          digits: int = 2, scale: float = 1.0) -> tuple:
     vals = [scale * v for v in report.per_seed(results, name, key)]
     n = len(vals)
-    if n == 1:  # no spread to give
-        ours = (f"{vals[0]:.{digits}f}" if vals[0] == vals[0] else "undefined") + " (1 seed)"
-    else:
-        ours = report.cell(vals, digits) + (f" ({n} seeds)" if n > 1 else "")
+    ours = report.cell(vals, digits, one_seed_sd=False) + (f" ({n} seeds)" if n > 1 else " (1 seed)" if n else "")
     return (quantity, paper, ours, setup)
 
 
