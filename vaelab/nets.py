@@ -36,3 +36,54 @@ def xavier_init(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.xavier_normal_(m.weight)  # biases keep PyTorch's default, as the reference
+
+
+# ------------------------------------------------------------------ the face chapters' conv nets
+class ConvBlock(nn.Module):
+    """The latent-subspaces CelebA block (``Conv_block``): convolution, LeakyReLU(0.2), Dropout2d (not after
+    transposed convolutions), then BatchNorm — in that order, as the reference."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int, p: float = 0.04,
+                 transpose: bool = False):
+        super().__init__()
+        conv = nn.ConvTranspose2d if transpose else nn.Conv2d
+        self.conv = conv(c_in, c_out, kernel, stride, padding)
+        self.act = nn.LeakyReLU(0.2)
+        self.drop = nn.Identity() if transpose or p == 0 else nn.Dropout2d(p)
+        self.bn = nn.BatchNorm2d(c_out)
+
+    def forward(self, x):
+        return self.bn(self.drop(self.act(self.conv(x))))
+
+
+class ConvEncoder(nn.Module):
+    """64×64×3 -> (N, 16·width) features: six stride-2 4×4 :class:`ConvBlock` s of widths
+    width·(1, 2, 4, 8, 16, 16), ending on a 1×1 map (the reference's ``block01``…``block06``)."""
+
+    def __init__(self, width: int = 64, p: float = 0.04):
+        super().__init__()
+        w = [width * m for m in (1, 2, 4, 8, 16, 16)]
+        self.blocks = nn.Sequential(*[ConvBlock(c_in, c_out, 4, 2, 1, p) for c_in, c_out in zip([3] + w[:-1], w)])
+        self.out_dim = w[-1]
+
+    def forward(self, x):
+        return self.blocks(x).flatten(1)
+
+
+class ConvDecoder(nn.Module):
+    """(N, in_dim) -> 64×64×3 in [-1, 1]: Linear+BatchNorm1d+LeakyReLU on the code, then transposed
+    :class:`ConvBlock` s 1→4→8→8→16→32→64 of widths width·(4, 4, 2, 2, 1, 1), a 3×3 transposed convolution
+    to RGB and Tanh (the reference's ``decoder_zw_to_x`` and ``mu_zw_to_x``)."""
+
+    def __init__(self, in_dim: int, width: int = 64):
+        super().__init__()
+        self.inp = nn.Sequential(nn.Linear(in_dim, in_dim), nn.BatchNorm1d(in_dim), nn.LeakyReLU(0.2))
+        w = width
+        spec = [(in_dim, 4 * w, 4, 1, 0), (4 * w, 4 * w, 4, 2, 1), (4 * w, 2 * w, 3, 1, 1), (2 * w, 2 * w, 4, 2, 1),
+                (2 * w, w, 4, 2, 1), (w, w, 4, 2, 1)]
+        self.blocks = nn.Sequential(*[ConvBlock(*s, transpose=True) for s in spec])
+        self.out = nn.ConvTranspose2d(w, 3, 3, 1, 1)
+
+    def forward(self, code):
+        h = self.inp(code)
+        return torch.tanh(self.out(self.blocks(h.view(len(h), -1, 1, 1))))

@@ -1,0 +1,331 @@
+"""Chapter 2: CSVAE against CondVAE, CondVAE-info and a VAE on faces (Klys, Snell, Zemel, NeurIPS'18, CelebA),
+after the latent-subspaces project (alexlyzhov/latent-subspaces) and its slides. Figures:
+:mod:`vaelab.chapters.celeba_csvae_figures`.
+
+Every model is conditioned on the seven attributes of the slides' experiments (:data:`LABELS`). Per seed the
+VAE is trained first; CSVAE, CondVAE and CondVAE-info copy its convolution weights
+(:func:`vaelab.models.conv_vae.copy_convolutions`) and train on. The face judge
+(:mod:`vaelab.metrics.face_judge`, shared with the domain-translation chapter) scores every edit.
+
+Metrics (:func:`evaluate`), on test faces:
+
+* ``recon_mse``: per-element MSE in [0, 1] units of the reconstructions; ``judge_recon``: the judge's accuracy
+  (%) on the seven labels of those reconstructions (what it can read through the model's blur).
+* Per experiment ``e`` of :data:`EXPERIMENTS` (test faces that meet its source condition, ``n_eval`` of
+  them): ``success_e``, % of edited faces on which the judge reads *every* target attribute at its target
+  value; ``flips_e``, % of the judge's decisions on the other ten attributes that change between input and
+  edit. ToyFaces only: ``drift_e``, mean |Δ| of the judge's 14 factor targets (pose, skin, hair tone,
+  background, light; [0, 1] units) between input and edit, beside ``drift_recon`` (input and reconstruction)
+  and ``drift_truth_e`` (input and the *true* edit: ToyFaces redraws the same face with the target
+  attributes); ``truth_mse_e``, the edit's MSE to that true edit, beside ``truth_recon_mse_e``, the input's
+  reconstruction's.
+* Interpolation from no glasses to glasses (8 steps, faces without glasses): ``interp_success``, % of paths
+  whose last face the judge reads as wearing glasses; ``interp_monotone``, % of paths along which the judge's
+  glasses probability never falls by more than 0.05 from one step to the next.
+* ToyFaces only, on the posterior means of ``n_dis`` training and ``n_dis`` test faces (the VAE's and the
+  CondVAEs' z, the CSVAE's (z, w)) against the ground truth — the 14 factor targets and the seven labels:
+  ``mig``, ``dci_disentanglement``, ``dci_completeness``, ``dci_informativeness`` (test) and ``sap``
+  (:mod:`vaelab.metrics.disentanglement`, DCI with disentanglement_lib's gradient-boosted trees).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from .. import runs
+from ..data import toyfaces
+from ..metrics import disentanglement as dis
+from ..metrics.face_judge import factor_targets
+from ..models.conv_csvae import ConvCSVAE, ConvCSVAEConfig
+from ..models.conv_cvae import ConvCondVAE, ConvCondVAEConfig
+from ..models.conv_vae import ConvVAE, ConvVAEConfig, attribute_directions, copy_convolutions
+from . import domain_translation as dt
+
+CHAPTER = "celeba_csvae"
+LABELS = ("Eyeglasses", "Smiling", "Male", "Heavy_Makeup", "Wearing_Lipstick", "Receding_Hairline", "Mustache")
+MODELS = ("VAE", "CondVAE", "CondVAE-info", "CSVAE")
+SLUG = {"VAE": "vae", "CondVAE": "condvae", "CondVAE-info": "condvae_info", "CSVAE": "csvae"}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    title: str
+    target: dict    # label -> value after the edit
+    source: dict    # label -> value the edited test faces have
+
+
+#: the slides' four experiments
+EXPERIMENTS = {
+    "eyeglasses": Experiment("Eyeglasses", {"Eyeglasses": 1}, {"Eyeglasses": 0}),
+    "eyeglasses_smiling": Experiment("Eyeglasses + Smiling", {"Eyeglasses": 1, "Smiling": 1},
+                                     {"Eyeglasses": 0, "Smiling": 0}),
+    "male": Experiment("Male without Heavy_Makeup and Wearing_Lipstick",
+                       {"Male": 1, "Heavy_Makeup": 0, "Wearing_Lipstick": 0}, {"Male": 0}),
+    "makeup": Experiment("Heavy_Makeup without Male, Receding_Hairline, Eyeglasses and Mustache",
+                         {"Heavy_Makeup": 1, "Male": 0, "Receding_Hairline": 0, "Eyeglasses": 0, "Mustache": 0},
+                         {"Heavy_Makeup": 0}),
+}
+INTERP_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Profile:
+    n_images: int           # ToyFaces drawn (seed 0), CelebA's partition fractions (the face judge's set)
+    width: int              # the networks' base width (the reference's KOF)
+    vae_iterations: int     # the base VAE
+    iterations: int         # each model trained from the VAE's convolutions
+    n_eval: int             # test faces per experiment
+    n_dis: int              # training and test faces for MIG / DCI / SAP
+    n_directions: int = 4000  # training faces for the VAE's attribute directions
+    batch_size: int = 32
+
+
+PROFILES = {
+    "smoke": Profile(n_images=2500, width=8, vae_iterations=3, iterations=2, n_eval=12, n_dis=60,
+                     n_directions=400),
+    # the published pages (CPU-trained): width 32 (the reference VAE script's KOF; 64 would make a float16
+    # file of 61 MB), 1,500 + 700 iterations at batch 32
+    "book": Profile(n_images=40_000, width=32, vae_iterations=1500, iterations=700, n_eval=256, n_dis=800),
+    # the notebook's setting: width 64, batch 128, 250 epochs of CelebA's 162,770 training faces
+    "paper": Profile(n_images=202_599, width=64, vae_iterations=250 * 1272, iterations=250 * 1272, n_eval=1000,
+                     n_dis=5000, batch_size=128),
+}
+STORAGE = "float16"
+
+
+# ----------------------------------------------------------------------------------------------- data
+def labels(part: dict, names) -> torch.Tensor:
+    """(N, 7) float labels :data:`LABELS` from a split's attribute matrix whose columns are ``names``."""
+    names = list(names)
+    missing = [k for k in LABELS if k not in names]
+    if missing:
+        raise ValueError(f"the data has no attribute columns {missing}; this chapter needs {list(LABELS)}")
+    return part["attrs"][:, [names.index(k) for k in LABELS]].float()
+
+
+def source_mask(y: torch.Tensor, exp: Experiment) -> torch.Tensor:
+    m = torch.ones(len(y), dtype=torch.bool)
+    for k, v in exp.source.items():
+        m &= y[:, LABELS.index(k)] == v
+    return m
+
+
+def target_labels(y: torch.Tensor, exp: Experiment) -> torch.Tensor:
+    out = y.clone()
+    for k, v in exp.target.items():
+        out[:, LABELS.index(k)] = float(v)
+    return out
+
+
+def _take(part: dict, idx: torch.Tensor) -> dict:
+    out = {"x": part["x"][idx], "attrs": part["attrs"][idx]}
+    if "factors" in part:
+        out["factors"] = {k: v[idx] for k, v in part["factors"].items()}
+    return out
+
+
+def eval_sets(D: dict, profile: Profile) -> dict:
+    """``{experiment: test faces}`` (the first ``n_eval`` that meet its source condition), ``"test"`` (the first
+    ``n_eval`` test faces) and ``"dis_train"``/``"dis_test"`` (``n_dis`` each)."""
+    te, tr = D["test"], D["train"]
+    y = labels(te, D["attributes"])
+    out = {"test": _take(te, torch.arange(min(profile.n_eval, len(y))))}
+    for name, exp in EXPERIMENTS.items():
+        idx = torch.nonzero(source_mask(y, exp)).flatten()[:profile.n_eval]
+        if len(idx) == 0:
+            raise ValueError(f"experiment {name!r}: no test face meets {exp.source}; draw more images (n_images)")
+        out[name] = _take(te, idx)
+    out["dis_train"] = _take(tr, torch.arange(min(profile.n_dis, len(tr["x"]))))
+    out["dis_test"] = _take(te, torch.arange(min(profile.n_dis, len(te["x"]))))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- models
+def build(name: str, seed: int, profile: Profile) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    w = profile.width
+    if name == "VAE":
+        return ConvVAE(ConvVAEConfig(width=w))
+    if name in ("CondVAE", "CondVAE-info"):
+        return ConvCondVAE(ConvCondVAEConfig(width=w, info=name == "CondVAE-info"))
+    if name == "CSVAE":
+        return ConvCSVAE(ConvCSVAEConfig(width=w))
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def run_config(name: str, model, params, dataset: str, base_sha: str | None) -> dict:
+    p = PROFILES[params.profile]
+    return {"chapter": CHAPTER, "model": name, "dataset": dataset, "model_config": asdict(model.cfg),
+            "labels": list(LABELS), "profile": params.profile, "batch_size": p.batch_size, "n_images": p.n_images,
+            "iterations": p.vae_iterations if name == "VAE" else p.iterations, "storage": STORAGE,
+            "pretrained": base_sha}   # the sha256 of the VAE whose convolutions it started from
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] model output or uint8 -> [0, 1]."""
+    return x.float() / 255.0 if x.dtype == torch.uint8 else ((x + 1) / 2).clamp(0, 1)
+
+
+def _batched(fn, *xs, size: int = 128):
+    return torch.cat([fn(*(x[i:i + size] for x in xs)) for i in range(0, len(xs[0]), size)], -4)
+
+
+def edit(model, x, y, y_new, directions=None) -> torch.Tensor:
+    """The model's attribute edit, in [0, 1]."""
+    if isinstance(model, ConvVAE):
+        return _unit(_batched(lambda a, b, c: model.manipulate(a, b, c, directions), x, y, y_new))
+    return _unit(_batched(model.manipulate, x, y, y_new))
+
+
+def interpolate(model, x, y, column: int, directions=None, steps: int = INTERP_STEPS) -> torch.Tensor:
+    """(steps, N, 3, 64, 64) in [0, 1]."""
+    if isinstance(model, ConvVAE):
+        return _unit(model.interpolate(x, y, column, directions, steps))
+    return _unit(model.interpolate(x, y, column, steps))
+
+
+def codes(model, x, y) -> torch.Tensor:
+    """The posterior means a model's latent holds: z, or (z, w) for the CSVAE."""
+    lat = {k: torch.cat([model.latents(x[i:i + 256], y[i:i + 256])[k] for i in range(0, len(x), 256)])
+           for k in model.latents(x[:2], y[:2])}
+    return torch.cat([lat[k] for k in ("z", "w") if k in lat], 1)
+
+
+def directions_for(model, D: dict, profile: Profile):
+    """The VAE's attribute directions from ``n_directions`` training faces (None for the other models)."""
+    if not isinstance(model, ConvVAE):
+        return None
+    tr = D["train"]
+    n = min(profile.n_directions, len(tr["x"]))
+    y = labels(tr, D["attributes"])[:n]
+    return attribute_directions(codes(model, tr["x"][:n], y), y)
+
+
+# -------------------------------------------------------------------------------------------- metrics
+def _mse(a, b) -> float:
+    return float(((a.float() - b.float()) ** 2).mean())
+
+
+def _drift(r_in: dict, r_out: dict) -> float:
+    return float((r_in["factors"] - r_out["factors"]).abs().mean())
+
+
+def true_edit(part: dict, y_new: torch.Tensor, names) -> torch.Tensor:
+    """ToyFaces' answer: each face redrawn with its factors and the edited labels, in [0, 1]."""
+    attrs = part["attrs"].clone().float()
+    names = list(names)
+    for j, k in enumerate(LABELS):
+        attrs[:, names.index(k)] = y_new[:, j]
+    return toyfaces.render(attrs, part["factors"])
+
+
+def _judged(read: dict, exp: Experiment, names) -> torch.Tensor:
+    """Per face: the judge reads every target attribute at its target value."""
+    ok = torch.ones(len(read["attrs"]), dtype=torch.bool)
+    for k, v in exp.target.items():
+        ok &= (read["attrs"][:, list(names).index(k)] > 0.5) == bool(v)
+    return ok
+
+
+def _flips(r_in: dict, r_out: dict, keep: torch.Tensor) -> float:
+    return 100 * float(((r_in["attrs"] > 0.5) != (r_out["attrs"] > 0.5))[:, keep].float().mean())
+
+
+def disentanglement(model, S: dict, names) -> dict:
+    """MIG, DCI (gradient-boosted trees) and SAP of the model's codes against the 14 factor targets and the
+    seven labels."""
+    def truth(part):
+        return torch.cat([factor_targets(part["factors"]), labels(part, names)], 1).numpy()
+
+    tr, te = S["dis_train"], S["dis_test"]
+    c_tr = codes(model, tr["x"], labels(tr, names)).numpy()
+    c_te = codes(model, te["x"], labels(te, names)).numpy()
+    f_tr, f_te = truth(tr), truth(te)
+    continuous = [True] * (f_tr.shape[1] - len(LABELS)) + [False] * len(LABELS)
+    d = dis.dci(c_tr, f_tr, c_te, f_te, model="gbt", continuous=continuous)
+    return {"mig": dis.mig(np.concatenate([c_tr, c_te]), np.concatenate([f_tr, f_te]), continuous=continuous)["mig"],
+            "dci_disentanglement": d["disentanglement"], "dci_completeness": d["completeness"],
+            "dci_informativeness": d["informativeness_test"],
+            "sap": dis.sap(c_tr, f_tr, c_te, f_te, continuous=continuous)["sap"]}
+
+
+def evaluate(model, S: dict, judge, names, directions=None) -> dict:
+    """The metrics of the module docstring for one trained model."""
+    model = model.cpu().eval()
+    names = list(names)
+    T = S["test"]
+    yt = labels(T, names)
+    rec = _unit(_batched(model.reconstruct, T["x"], yt))
+    r_x, r_rec = judge.read(T["x"]), judge.read(rec)
+    cols = [names.index(k) for k in LABELS]
+    out = {"recon_mse": _mse(rec, _unit(T["x"])),
+           "judge_recon": 100 * float(((r_rec["attrs"][:, cols] > 0.5) == yt.bool()).float().mean())}
+    toy = "factors" in T
+    if toy:
+        out["drift_recon"] = _drift(r_x, r_rec)
+    for name, exp in EXPERIMENTS.items():
+        P = S[name]
+        y = labels(P, names)
+        y_new = target_labels(y, exp)
+        e = edit(model, P["x"], y, y_new, directions)
+        r_in, r_e = judge.read(P["x"]), judge.read(e)
+        keep = torch.tensor([k not in exp.target for k in names])
+        out[f"success_{name}"] = 100 * float(_judged(r_e, exp, names).float().mean())
+        out[f"flips_{name}"] = _flips(r_in, r_e, keep)
+        if toy:
+            t = true_edit(P, y_new, names)
+            out[f"drift_{name}"] = _drift(r_in, r_e)
+            out[f"drift_truth_{name}"] = _drift(r_in, judge.read(t))
+            out[f"truth_mse_{name}"] = _mse(e, t)
+            out[f"truth_recon_mse_{name}"] = _mse(_unit(_batched(model.reconstruct, P["x"], y)), t)
+    P = S["eyeglasses"]
+    col = LABELS.index("Eyeglasses")
+    path = interpolate(model, P["x"], labels(P, names), col, directions)
+    prob = torch.stack([judge.read(f)["attrs"][:, names.index("Eyeglasses")] for f in path])  # (steps, N)
+    out["interp_success"] = 100 * float((prob[-1] > 0.5).float().mean())
+    out["interp_monotone"] = 100 * float((prob.diff(dim=0) > -0.05).all(0).float().mean())
+    if toy:
+        out.update(disentanglement(model, S, names))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- runs
+def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
+    """Train or load every (model, seed): ``{(model, seed): {"model", "record", "metrics", "directions"}}``
+    plus ``("sets", None)``: the evaluation sets."""
+    profile = PROFILES[params.profile]
+    if "VAE" not in models:
+        raise ValueError("models must include 'VAE': the others start from its convolutions")
+    S = eval_sets(D, profile)
+    names = D["attributes"]
+    data = {"x": D["train"]["x"].to(params.device), "y": labels(D["train"], names).to(params.device)}
+    judge = J["model"]
+    out = {}
+    for seed in params.seeds:
+        base = None
+        for name in ("VAE", *[m for m in models if m != "VAE"]):
+            model = build(name, seed, profile)
+            base_sha = None
+            if base is not None:
+                copy_convolutions(model, base["model"])
+                base_sha = base["record"].get("sha256", "untrained smoke run")
+            iters = profile.vae_iterations if name == "VAE" else profile.iterations
+
+            def evaluate_(m, name=name):
+                return evaluate(m, S, judge, names, directions_for(m, D, profile))
+
+            model, rec, metrics = runs.obtain(
+                CHAPTER, f"{SLUG[name]}-s{seed}", model, run_config(name, model, params, D["dataset"], base_sha),
+                data, batch_size=profile.batch_size, iterations=iters, seed=seed, device=params.device,
+                train=params.train, save=params.profile != "smoke", storage=STORAGE, evaluate=evaluate_,
+                progress=progress, log_every=max(iters // 20, 1))
+            model = model.cpu().eval()
+            entry = {"model": model, "record": rec, "metrics": metrics,
+                     "directions": directions_for(model, D, profile)}
+            if name == "VAE":
+                base = entry
+            out[(name, seed)] = entry
+    out[("sets", None)] = S
+    return out

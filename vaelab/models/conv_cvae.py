@@ -1,0 +1,122 @@
+"""CondVAE and CondVAE-info on 64×64 faces: the CSVAE paper's baselines (Klys et al., NeurIPS'18, CelebA).
+
+The definitions are the toy chapter's (:mod:`vaelab.models.cvae`): CondVAE encodes q(z | x, y) and decodes
+p(x | z, y) (Sohn et al. 2015), so editing keeps z and changes y; CondVAE-info adds an auxiliary network
+q(y | z) trained on ``z.detach()`` and subtracts ``gamma * BCE(aux(z), y)`` from the model loss (Creswell et al.,
+arXiv 1711.05175, as latent-subspaces' ``cvae_info/scripts/cvae_info.py``: ``vaeLoss -= opts.gamma *
+auxEncLoss``). The networks are the face chapter's (:mod:`vaelab.models.conv_vae`): the shared convolutional
+encoder whose features are concatenated with y before the VAE's Gaussian heads, and the shared decoder reading
+(z, y).
+
+Loss (reductions stated): ``beta_recon * MSE`` (mean) ``+ beta_kl * KL(q(z|x,y) || N(0, I))`` (summed over
+dimensions, averaged over the batch) ``- gamma * BCE(aux(z), y)`` (mean; info only), with the CSVAE's weights
+(10000 and 12.8 per sample) so that the four face models differ only in structure.
+
+Deviations: latent-subspaces' CelebA "CondVAE" (``condvae_celeba/models/CondVAE.py``) is in fact a
+product-of-experts multimodal VAE (Wu & Goodman 2018: an image expert, an attribute expert and a prior
+expert); the book keeps the CSVAE paper's conditional VAE, the model its comparison names. CondVAE-info's
+reference (IFcVAE-GAN) also has an image GAN and class losses on the reconstruction, left out as in the toy
+chapter; gamma = 10, the CSVAE's beta4, where the reference's 1 sits beside a per-image summed BCE
+reconstruction; Adam 3e-4 for both networks where it uses RMSprop; the auxiliary network is the CSVAE
+adversary's shape.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..losses import gaussian_kl, reparameterize
+from ..nets import ConvDecoder, ConvEncoder, xavier_init
+from ..train import Step
+from .conv_vae import GaussianHead, to_input
+
+
+@dataclass
+class ConvCondVAEConfig:
+    n_labels: int = 7
+    z_dim: int = 78           # = the CSVAE's z and w together
+    width: int = 64
+    dropout: float = 0.04
+    beta_recon: float = 10_000.0
+    beta_kl: float = 12.8
+    info: bool = False        # True: CondVAE-info
+    gamma: float = 10.0       # weight of -BCE(aux(z), y) (the CSVAE's beta4)
+    lr: float = 3e-4
+
+
+class ConvCondVAE(nn.Module):
+    """``batch = {"x": (B, 3, 64, 64) uint8, "y": (B, K) float in {0, 1}}``."""
+
+    def __init__(self, cfg: ConvCondVAEConfig | None = None):
+        super().__init__()
+        self.cfg = c = cfg or ConvCondVAEConfig()
+        self.encoder = ConvEncoder(c.width, c.dropout)
+        self.head = GaussianHead(self.encoder.out_dim + c.n_labels, c.z_dim, c.dropout)
+        self.decoder = ConvDecoder(c.z_dim + c.n_labels, c.width)
+        z = c.z_dim
+        self.aux = (nn.Sequential(nn.Linear(z, z), nn.ReLU(), nn.Linear(z, z), nn.ReLU(), nn.Linear(z, c.n_labels))
+                    if c.info else None)
+        xavier_init(self)
+
+    def _check(self, y):
+        if y.ndim != 2 or y.shape[1] != self.cfg.n_labels:
+            raise ValueError(f"labels y must be (N, {self.cfg.n_labels}); got {tuple(y.shape)}")
+        return y.float()
+
+    def encode(self, x, y):
+        return self.head(torch.cat([self.encoder(to_input(x)), self._check(y)], 1))
+
+    def decode(self, z, y):
+        return self.decoder(torch.cat([z, self._check(y)], 1))
+
+    def loss(self, batch: dict) -> dict:
+        c = self.cfg
+        x, y = to_input(batch["x"]), batch["y"].float()
+        mu, logvar = self.encode(x, y)
+        z = reparameterize(mu, logvar)
+        out = {"recon": F.mse_loss(self.decode(z, y), x), "kl": gaussian_kl(mu, logvar).sum(1).mean()}
+        total = c.beta_recon * out["recon"] + c.beta_kl * out["kl"]
+        if self.aux is not None:
+            out["aux_bce"] = F.binary_cross_entropy_with_logits(self.aux(z), y)
+            total = total - c.gamma * out["aux_bce"]
+        return {"loss": total, **out}
+
+    def aux_loss(self, batch: dict) -> dict:
+        with torch.no_grad():
+            z = reparameterize(*self.encode(batch["x"], batch["y"]))
+        bce = F.binary_cross_entropy_with_logits(self.aux(z), batch["y"].float())
+        return {"loss": bce}
+
+    def steps(self):
+        main = [p for n, p in self.named_parameters() if not n.startswith("aux.")]
+        steps = [Step("model", self.loss, main, lr=self.cfg.lr)]
+        if self.aux is not None:
+            steps.append(Step("aux", self.aux_loss, list(self.aux.parameters()), lr=self.cfg.lr))
+        return steps
+
+    @torch.no_grad()
+    def latents(self, x, y) -> dict:
+        return {"z": self.encode(x, y)[0]}
+
+    @torch.no_grad()
+    def reconstruct(self, x, y):
+        return self.decode(self.encode(x, y)[0], y)
+
+    @torch.no_grad()
+    def manipulate(self, x, y, y_new):
+        """Keep z (the posterior mean), decode with the new labels."""
+        return self.decode(self.encode(x, y)[0], y_new)
+
+    @torch.no_grad()
+    def interpolate(self, x, y, column: int, steps: int = 8):
+        """(steps, N, 3, 64, 64): label ``column`` moves from its value to 1 with z kept."""
+        z = self.encode(x, y)[0]
+        out = []
+        for t in torch.linspace(0, 1, steps):
+            yt = self._check(y).clone()
+            yt[:, column] = (1 - t) * yt[:, column] + t
+            out.append(self.decode(z, yt))
+        return torch.stack(out)

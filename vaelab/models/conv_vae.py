@@ -1,0 +1,141 @@
+"""The face chapters' convolutional Gaussian VAE: the base model whose convolutions every CelebA model starts from.
+
+The latent-subspaces project (alexlyzhov/latent-subspaces; its slides: "first trained basic VAE architecture;
+used the same encoder-decoder architecture and pretrained weights for conv layers in all experiments") trains
+this VAE first; CSVAE (:mod:`.conv_csvae`), CondVAE and CondVAE-info (:mod:`.conv_cvae`) copy its convolution
+weights (:func:`copy_convolutions`) before their own training.
+
+Architecture, checked against ``condvae_celeba/models/VAE.py`` (``VAE1``) and the CSVAE class of
+``csvae_toy/csvae_celeba-val.ipynb`` (:class:`vaelab.nets.ConvEncoder` / :class:`vaelab.nets.ConvDecoder`):
+six stride-2 4×4 convolutions with LeakyReLU(0.2), Dropout2d(0.04) and BatchNorm (base width 64 in the CSVAE
+notebook, 32 in ``train_VAE_script.py``) down to a 1×1 map, the two Gaussian heads of ``VAE1`` (``fc1``:
+Linear 256, BatchNorm1d, LeakyReLU, Dropout, Linear; ``fc2`` the same without the BatchNorm), and the mirrored
+transposed-convolution decoder with a Tanh output. Images are in [-1, 1] (``Normalize(0.5, 0.5)``: the CSVAE
+notebook's data, matching the Tanh); a batch holds uint8 images, converted as ``x / 127.5 - 1``.
+
+Loss (reductions stated): ``beta_recon * MSE`` (mean over pixels, channels and batch, as ``nn.MSELoss()``)
+``+ beta_kl * KL(q(z|x) || N(0, I))`` (summed over latent dimensions, averaged over the batch). The weights
+are the CSVAE notebook's (``beta1 = 10000`` on the MSE, ``beta3 = 0.1`` on a KL summed over a batch of 128,
+i.e. 12.8 per sample), so that the VAE and the CSVAE differ only in structure — as the toy chapter's VAE.
+Deviations: ``VAE1``'s decoder has a sigmoid on the MSE (images in [0, 1]) and a KL averaged over dimensions
+with ``beta = 0.001``; here the CSVAE notebook's [-1, 1] Tanh output and weights are used for every model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..losses import gaussian_kl, reparameterize
+from ..nets import ConvDecoder, ConvEncoder, xavier_init
+from ..train import Step
+
+
+def to_input(x: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float [-1, 1]; float input is taken to be in [-1, 1] already."""
+    return x.float() / 127.5 - 1.0 if x.dtype == torch.uint8 else x
+
+
+@dataclass
+class ConvVAEConfig:
+    z_dim: int = 78           # = the CSVAE's z (64) and w (2 per attribute, 7 attributes)
+    width: int = 64           # the CSVAE notebook's KOF
+    dropout: float = 0.04     # the reference's p
+    beta_recon: float = 10_000.0  # the CSVAE notebook's beta1
+    beta_kl: float = 12.8     # its beta3 = 0.1 on a KL summed over a batch of 128, per sample
+    lr: float = 3e-4          # the CSVAE notebook's Adam learning rate
+
+
+class GaussianHead(nn.Module):
+    """``VAE1``'s ``fc1`` (mean, with BatchNorm) and ``fc2`` (log-variance, without)."""
+
+    def __init__(self, in_dim: int, out_dim: int, p: float, hidden: int = 256):
+        super().__init__()
+        self.mu = nn.Sequential(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2),
+                                nn.Dropout(p), nn.Linear(hidden, out_dim))
+        self.logvar = nn.Sequential(nn.Linear(in_dim, hidden), nn.LeakyReLU(0.2), nn.Dropout(p),
+                                    nn.Linear(hidden, out_dim))
+
+    def forward(self, h):
+        return self.mu(h), self.logvar(h)
+
+
+class ConvVAE(nn.Module):
+    """``batch = {"x": (B, 3, 64, 64) uint8, ...}``; other keys (labels) are ignored."""
+
+    def __init__(self, cfg: ConvVAEConfig | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or ConvVAEConfig()
+        self.encoder = ConvEncoder(cfg.width, cfg.dropout)
+        self.head = GaussianHead(self.encoder.out_dim, cfg.z_dim, cfg.dropout)
+        self.decoder = ConvDecoder(cfg.z_dim, cfg.width)
+        xavier_init(self)
+
+    def encode(self, x):
+        return self.head(self.encoder(to_input(x)))
+
+    def decode(self, z):
+        return self.decoder(z)
+
+    def loss(self, batch: dict) -> dict:
+        x = to_input(batch["x"])
+        mu, logvar = self.head(self.encoder(x))
+        recon = F.mse_loss(self.decode(reparameterize(mu, logvar)), x)
+        kl = gaussian_kl(mu, logvar).sum(1).mean()
+        return {"loss": self.cfg.beta_recon * recon + self.cfg.beta_kl * kl, "recon": recon, "kl": kl}
+
+    def steps(self):
+        return [Step("vae", self.loss, list(self.parameters()), lr=self.cfg.lr)]
+
+    @torch.no_grad()
+    def latents(self, x, y=None) -> dict:
+        return {"z": self.encode(x)[0]}
+
+    @torch.no_grad()
+    def reconstruct(self, x, y=None):
+        return self.decode(self.encode(x)[0])
+
+    @torch.no_grad()
+    def manipulate(self, x, y, y_new, directions: torch.Tensor):
+        """Latent arithmetic, the usual way to edit with an unconditional VAE: ``z + (y_new - y) @ directions``,
+        where row k of ``directions`` is the mean code of training faces with attribute k minus the mean code
+        of those without (:func:`attribute_directions`)."""
+        return self.decode(self.encode(x)[0] + (y_new - y).float() @ directions)
+
+    @torch.no_grad()
+    def interpolate(self, x, y, column: int, directions: torch.Tensor, steps: int = 8):
+        """(steps, N, 3, 64, 64): ``z + t (1 - y_column) directions[column]`` for t from 0 to 1."""
+        z = self.encode(x)[0]
+        d = (1 - y[:, column:column + 1].float()) * directions[column]
+        return torch.stack([self.decode(z + t * d) for t in torch.linspace(0, 1, steps)])
+
+
+@torch.no_grad()
+def attribute_directions(codes: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(K, D): for each label column, mean code where it is 1 minus mean code where it is 0."""
+    y = y.bool()
+    rows = []
+    for k in range(y.shape[1]):
+        if y[:, k].all() or not y[:, k].any():
+            raise ValueError(f"label column {k} is constant on the faces given: no direction can be estimated")
+        rows.append(codes[y[:, k]].mean(0) - codes[~y[:, k]].mean(0))
+    return torch.stack(rows)
+
+
+def copy_convolutions(dst: nn.Module, src: ConvVAE) -> list:
+    """Copy the VAE's encoder and decoder weights (and BatchNorm statistics) into ``dst``'s ``encoder`` and
+    ``decoder`` wherever the names and shapes agree; returns the names copied. The decoder's input layers
+    take the code, so they are copied only where the code has the VAE's size."""
+    copied = []
+    for part in ("encoder", "decoder"):
+        s, d = getattr(src, part).state_dict(), getattr(dst, part).state_dict()
+        for k, v in s.items():
+            if k in d and d[k].shape == v.shape:
+                d[k] = v.clone()
+                copied.append(f"{part}.{k}")
+        getattr(dst, part).load_state_dict(d)
+    if not copied:
+        raise ValueError("copy_convolutions: no layer of the VAE fits the model")
+    return copied
