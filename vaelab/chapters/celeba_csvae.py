@@ -86,8 +86,8 @@ PROFILES = {
     "smoke": Profile(n_images=2500, width=8, vae_iterations=3, iterations=2, n_eval=12, n_dis=60,
                      n_directions=400),
     # the published pages (CPU-trained): width 32 (the reference VAE script's KOF; 64 would make a float16
-    # file of 61 MB), 1,500 + 700 iterations at batch 32
-    "book": Profile(n_images=40_000, width=32, vae_iterations=1500, iterations=700, n_eval=256, n_dis=800),
+    # file of 61 MB), 2,400 + 1,000 iterations at batch 32
+    "book": Profile(n_images=40_000, width=32, vae_iterations=2400, iterations=1000, n_eval=256, n_dis=800),
     # the notebook's setting: width 64, batch 128, 250 epochs of CelebA's 162,770 training faces
     "paper": Profile(n_images=202_599, width=64, vae_iterations=250 * 1272, iterations=250 * 1272, n_eval=1000,
                      n_dis=5000, batch_size=128),
