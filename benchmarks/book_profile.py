@@ -56,7 +56,15 @@ def domain_translation(P):
     return {("judge", 0): J, **dt.run(P, D, J, progress=False)}
 
 
-CHAPTERS = {"toy_csvae": toy_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai,
+def celeba_csvae(P):
+    from vaelab.chapters import celeba_csvae as cc
+    from vaelab.chapters import domain_translation as dt
+    D = dt.load_data(cc.PROFILES[P.profile], progress=False)
+    J = dt.judge(P, D, progress=False)
+    return {("judge", 0): J, **cc.run(P, D, J, progress=False)}
+
+
+CHAPTERS = {"toy_csvae": toy_csvae, "celeba_csvae": celeba_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai,
             "domain_translation": domain_translation}
 
 

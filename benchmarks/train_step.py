@@ -1,9 +1,10 @@
 """Training-step throughput of each chapter's models: iterations/s, eager and CUDA-graph captured.
 
-    .venv/bin/python benchmarks/train_step.py [--chapter toy_csvae|vae_playground|cycle_vae|acai|domain_translation]
+    .venv/bin/python benchmarks/train_step.py [--chapter toy_csvae|celeba_csvae|vae_playground|cycle_vae|acai|domain_translation]
         [--iters 300] [--repeats 5] [--devices cpu cuda]
 
-``toy_csvae``: the six swiss-roll models at ``--batch`` (default 32). ``vae_playground``: the four-point
+``toy_csvae``: the six swiss-roll models at ``--batch`` (default 32). ``celeba_csvae``: the face chapter's
+VAE, CondVAE, CondVAE-info and CSVAE in the book's width on random uint8 64×64 faces at its batch (32). ``vae_playground``: the four-point
 VAE and AVB at batch 400 and the conjoint VAE and AVB at batch 100, in the book's narrower nets
 ("small") and the reference's ("reference"), on random 28x28 pairs. ``cycle_vae``: the four experiments of
 the cycle-consistent VAE chapter (the reference's MNIST nets; ToySprites' 64x64 nets) at batch 64 on random
@@ -25,6 +26,7 @@ import time
 import torch
 
 from vaelab.chapters import acai as ac
+from vaelab.chapters import celeba_csvae as cc
 from vaelab.chapters import cycle_vae as cv
 from vaelab.chapters import toy_csvae as toy
 from vaelab.chapters import vae_playground as vp
@@ -56,6 +58,14 @@ def cycle_case(name, device, batch):
     return cv.build(name), pairs, cv.PROFILES["book"].batch_size
 
 
+def celeba_case(name, device, batch):
+    g = torch.Generator().manual_seed(0)
+    p = cc.PROFILES["book"]
+    x = torch.randint(0, 256, (2048, 3, 64, 64), dtype=torch.uint8, generator=g).to(device)
+    y = (torch.rand(2048, len(cc.LABELS), generator=g) < 0.3).float().to(device)
+    return cc.build(name, 0, p), {"x": x, "y": y}, p.batch_size
+
+
 def acai_case(name, device, batch):
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(4096, 1, 32, 32, generator=g) * 2 - 1).to(device)
@@ -70,6 +80,7 @@ def content_case(name, device, batch):
 
 CHAPTERS = {
     "toy_csvae": (toy_case, list(toy.MODELS)),
+    "celeba_csvae": (celeba_case, list(cc.MODELS)),
     "vae_playground": (playground_case, ["points VAE", "points AVB"]
                        + [f"{m} ({n})" for n in ("small", "reference") for m in vc.CONJOINT_MODELS]),
     "cycle_vae": (cycle_case, list(cv.EXPERIMENTS)),
@@ -110,7 +121,8 @@ def main():
         ap.error("--devices cuda: torch sees no CUDA device")
     case, names = CHAPTERS[a.chapter]
     batch = {"toy_csvae": a.batch, "vae_playground": "400 (points) / 100 (conjoint)",
-             "cycle_vae": cv.PROFILES["book"].batch_size, "acai": 64, "domain_translation": "32 per domain"}[a.chapter]
+             "cycle_vae": cv.PROFILES["book"].batch_size,
+             "celeba_csvae": cc.PROFILES["book"].batch_size, "acai": 64, "domain_translation": "32 per domain"}[a.chapter]
     print(f"{a.chapter}: torch {torch.__version__}, batch {batch}, median of {a.repeats} x {a.iters} iterations, "
           f"{a.threads} CPU thread(s)")
     print("eager: fused Adam (the trainer's default); foreach: PyTorch's default Adam; "

@@ -82,3 +82,18 @@ def test_domain_translation_table_reads_each_domain_and_states_no_paper_number()
     assert (t["paper"] == results.NO_NUMBER).all()
     its = domain_translation.PROFILES["book"].iterations
     assert f"{its:,} iterations" in t.iloc[0]["setup difference"] and "ToyFaces" in t.iloc[0]["setup difference"]
+
+
+def test_celeba_table_reads_each_model_and_states_no_paper_number():
+    from vaelab.chapters import celeba_csvae
+
+    R = _runs("CSVAE", {"success_eyeglasses": [40.0, 60.0], "recon_mse": [0.01, 0.02], "mig": [0.1, 0.2]})
+    R |= _runs("VAE", {"success_eyeglasses": [10.0]})
+    t = results.celeba_csvae(R)
+    assert t.loc["CSVAE: Eyeglasses, judged success (%)", "ours"] == "50.0 ± 14.1 (2 seeds)"
+    assert t.loc["CSVAE: MIG", "ours"] == "0.150 ± 0.071 (2 seeds)"
+    assert t.loc["VAE: Eyeglasses, judged success (%)", "ours"] == "10.0 (1 seed)"
+    assert t.loc["CondVAE: reconstruction MSE", "ours"] == "—"
+    assert t["paper"].str.startswith(results.NO_NUMBER).all()
+    p = celeba_csvae.PROFILES["book"]
+    assert f"{p.vae_iterations + p.iterations:,} iterations" in t.iloc[0]["setup difference"]

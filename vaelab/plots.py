@@ -117,6 +117,21 @@ def image_grid(images, nrow: int = 8, title: str = "", size: float = 1.0):
     return fig
 
 
+def image_rows(rows: list, labels: list, title: str = "", size: float = 0.9):
+    """Rows of images (each (n, 3, H, W) in [0, 1]) stacked, a label left of each row."""
+    n = len(rows[0])
+    fig, ax = plt.subplots(figsize=(size * n + 1.2, size * len(rows) + 0.4))
+    ax.imshow(tile(np.concatenate([_np(r) for r in rows]), n), vmin=0, vmax=1)
+    h = rows[0].shape[-2] + 1
+    ax.set_yticks([h * i + h / 2 for i in range(len(rows))], labels, fontsize=8)
+    ax.set_xticks([])
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def rates(names, ours, reference, labels=("ours", "reference"), size=(9.0, 3.0)):
     """Side-by-side bars of two sets of rates (e.g. attribute base rates)."""
     x = np.arange(len(names))

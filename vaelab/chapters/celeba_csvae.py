@@ -10,7 +10,12 @@ VAE is trained first; CSVAE, CondVAE and CondVAE-info copy its convolution weigh
 Metrics (:func:`evaluate`), on test faces:
 
 * ``recon_mse``: per-element MSE in [0, 1] units of the reconstructions; ``judge_recon``: the judge's accuracy
-  (%) on the seven labels of those reconstructions (what it can read through the model's blur).
+  (%) on the seven labels of those reconstructions (what it can read through the model's blur), and per label
+  ``judge_recon_<label>`` beside ``judge_real_<label>``, its accuracy on the real test faces.
+  ToyFaces only: ``drift_recon``, mean |Δ| of the judge's 14 factor targets between input and reconstruction,
+  and ``drift_unrelated``, the same between unrelated test faces (what a reading that knows nothing gives).
+* ``kl_z`` (and the CSVAE's ``kl_w``): the mean KL per face in nats of the latent's posterior to its prior on
+  the test faces (:func:`kl_terms`): how much each part of the latent carries.
 * Per experiment ``e`` of :data:`EXPERIMENTS` (test faces that meet its source condition, ``n_eval`` of
   them): ``success_e``, % of edited faces on which the judge reads *every* target attribute at its target
   value; ``flips_e``, % of the judge's decisions on the other ten attributes that change between input and
@@ -233,6 +238,25 @@ def _flips(r_in: dict, r_out: dict, keep: torch.Tensor) -> float:
     return 100 * float(((r_in["attrs"] > 0.5) != (r_out["attrs"] > 0.5))[:, keep].float().mean())
 
 
+@torch.no_grad()
+def kl_terms(model, x, y) -> dict:
+    """Mean KL per face (nats) of the posterior to its prior on the faces given: ``kl_z`` for the VAE's and the
+    CondVAEs' latent and the CSVAE's z, ``kl_w`` for the CSVAE's w against p(w | y). How much each part of the
+    latent carries."""
+    from ..losses import gaussian_kl
+
+    out = {"kl_z": [], "kl_w": []}
+    for i in range(0, len(x), 256):
+        xb, yb = x[i:i + 256], y[i:i + 256]
+        if isinstance(model, ConvCSVAE):
+            (mz, lz), (mw, lw) = model.encode(xb, yb)
+            out["kl_w"].append(gaussian_kl(mw, lw, *model.prior(yb)).sum(1))
+        else:
+            mz, lz = model.encode(xb) if isinstance(model, ConvVAE) else model.encode(xb, yb)
+        out["kl_z"].append(gaussian_kl(mz, lz).sum(1))
+    return {k: float(torch.cat(v).mean()) for k, v in out.items() if v}
+
+
 def disentanglement(model, S: dict, names) -> dict:
     """MIG, DCI (gradient-boosted trees) and SAP of the model's codes against the 14 factor targets and the
     seven labels."""
@@ -260,11 +284,16 @@ def evaluate(model, S: dict, judge, names, directions=None) -> dict:
     rec = _unit(_batched(model.reconstruct, T["x"], yt))
     r_x, r_rec = judge.read(T["x"]), judge.read(rec)
     cols = [names.index(k) for k in LABELS]
-    out = {"recon_mse": _mse(rec, _unit(T["x"])),
-           "judge_recon": 100 * float(((r_rec["attrs"][:, cols] > 0.5) == yt.bool()).float().mean())}
+    right = ((r_rec["attrs"][:, cols] > 0.5) == yt.bool()).float()
+    out = {"recon_mse": _mse(rec, _unit(T["x"])), "judge_recon": 100 * float(right.mean())}
+    out.update({f"judge_recon_{k}": 100 * float(right[:, j].mean()) for j, k in enumerate(LABELS)})
+    out.update({f"judge_real_{k}": 100 * float(((r_x["attrs"][:, c] > 0.5) == yt[:, j].bool()).float().mean())
+                for j, (k, c) in enumerate(zip(LABELS, cols))})
+    out.update(kl_terms(model, T["x"], yt))
     toy = "factors" in T
     if toy:
         out["drift_recon"] = _drift(r_x, r_rec)
+        out["drift_unrelated"] = float((r_x["factors"] - r_x["factors"].roll(1, 0)).abs().mean())
     for name, exp in EXPERIMENTS.items():
         P = S[name]
         y = labels(P, names)

@@ -11,21 +11,6 @@ from ..models.content import to_unit
 from .domain_translation import _unit, donors, strongest, truths
 
 
-def _show(rows: list, labels: list, title: str = "", size: float = 0.9):
-    """Rows of images (each (n, 3, H, W) in [0, 1]) stacked, a label left of each row."""
-    n = len(rows[0])
-    fig, ax = plt.subplots(figsize=(size * n + 1.2, size * len(rows) + 0.4))
-    ax.imshow(plots.tile(torch.cat(rows), n), vmin=0, vmax=1)
-    h = rows[0].shape[-2] + 1
-    ax.set_yticks([h * i + h / 2 for i in range(len(rows))], labels, fontsize=8)
-    ax.set_xticks([])
-    for s in ax.spines.values():
-        s.set_visible(False)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
 def add_remove(model, S: dict, domain: str, names, seed: int, n: int = 10, title: str = ""):
     """Add (B face, its donor, G(E1(b), E2(donor)), truth) and remove (A face, G(E1(a), 0), truth), first
     ``n`` test faces of each domain; the truth rows only on ToyFaces."""
@@ -43,7 +28,7 @@ def add_remove(model, S: dict, domain: str, names, seed: int, n: int = 10, title
     if "factors" in A:
         rows.append(t_rem[:n])
         labels.append("truth")
-    return _show(rows, labels, title)
+    return plots.image_rows(rows, labels, title)
 
 
 def cross_grid(model, S: dict, n_b: int = 8, n_a: int = 6, title: str = ""):

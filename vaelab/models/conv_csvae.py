@@ -36,8 +36,8 @@ import torch.nn.functional as F
 
 from ..losses import bernoulli_negentropy, gaussian_kl, reparameterize
 from ..nets import ConvDecoder, ConvEncoder, xavier_init
-from ..train import Step
 from .conv_vae import to_input
+from .csvae import CSVAE
 
 
 @dataclass
@@ -72,11 +72,12 @@ class Head(nn.Module):
         return self.mu(h), self.logvar(h)
 
 
-class ConvCSVAE(nn.Module):
-    """``batch = {"x": (B, 3, 64, 64) uint8, "y": (B, K) float in {0, 1}}``."""
+class ConvCSVAE(CSVAE):
+    """``batch = {"x": (B, 3, 64, 64) uint8, "y": (B, K) float in {0, 1}}``. Decoding, the optimiser steps
+    (adversary first), latents and reconstruction are the toy model's (:class:`vaelab.models.csvae.CSVAE`)."""
 
     def __init__(self, cfg: ConvCSVAEConfig | None = None):
-        super().__init__()
+        nn.Module.__init__(self)
         self.cfg = c = cfg or ConvCSVAEConfig()
         self.encoder = ConvEncoder(c.width, c.dropout)
         self.enc_z = Head(self.encoder.out_dim, c.z_dim)
@@ -110,9 +111,6 @@ class ConvCSVAE(nn.Module):
         h = self.encoder(to_input(x))
         return self.enc_z(h), self.enc_w(torch.cat([h, self._check(y)], 1))
 
-    def decode(self, z, w):
-        return self.decoder(torch.cat([z, w], 1))
-
     # ------------------------------------------------------------------ losses
     def loss(self, batch: dict) -> dict:
         c = self.cfg
@@ -134,22 +132,7 @@ class ConvCSVAE(nn.Module):
         bce = F.binary_cross_entropy_with_logits(self.adversary(z), batch["y"].float())
         return {"loss": self.cfg.beta5 * bce, "bce": bce}
 
-    def steps(self):
-        main = [p for n, p in self.named_parameters() if not n.startswith("adversary.")]
-        return [Step("adversary", self.adversary_loss, list(self.adversary.parameters()), lr=self.cfg.lr),
-                Step("model", self.loss, main, lr=self.cfg.lr)]
-
     # ------------------------------------------------------------------ use
-    @torch.no_grad()
-    def latents(self, x, y) -> dict:
-        (mz, _), (mw, _) = self.encode(x, y)
-        return {"z": mz, "w": mw}
-
-    @torch.no_grad()
-    def reconstruct(self, x, y):
-        (mz, _), (mw, _) = self.encode(x, y)
-        return self.decode(mz, mw)
-
     @torch.no_grad()
     def manipulate(self, x, y, y_new):
         """Keep z and the w_j of the attributes whose label does not change; each changed attribute's w_i

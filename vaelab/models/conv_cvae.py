@@ -26,12 +26,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
-from ..losses import gaussian_kl, reparameterize
+from ..losses import reparameterize
 from ..nets import ConvDecoder, ConvEncoder, xavier_init
-from ..train import Step
 from .conv_vae import GaussianHead, to_input
+from .cvae import CondVAE
 
 
 @dataclass
@@ -45,13 +44,16 @@ class ConvCondVAEConfig:
     info: bool = False        # True: CondVAE-info
     gamma: float = 10.0       # weight of -BCE(aux(z), y) (the CSVAE's beta4)
     lr: float = 3e-4
+    kl_reduction = "mean"     # per face (not a field: the weights above are per face already)
 
 
-class ConvCondVAE(nn.Module):
-    """``batch = {"x": (B, 3, 64, 64) uint8, "y": (B, K) float in {0, 1}}``."""
+class ConvCondVAE(CondVAE):
+    """``batch = {"x": (B, 3, 64, 64) uint8, "y": (B, K) float in {0, 1}}``. The loss, the auxiliary step, the
+    optimiser steps, latents and reconstruction are the toy model's (:class:`vaelab.models.cvae.CondVAE`) on
+    these networks."""
 
     def __init__(self, cfg: ConvCondVAEConfig | None = None):
-        super().__init__()
+        nn.Module.__init__(self)
         self.cfg = c = cfg or ConvCondVAEConfig()
         self.encoder = ConvEncoder(c.width, c.dropout)
         self.head = GaussianHead(self.encoder.out_dim + c.n_labels, c.z_dim, c.dropout)
@@ -73,42 +75,9 @@ class ConvCondVAE(nn.Module):
         return self.decoder(torch.cat([z, self._check(y)], 1))
 
     def loss(self, batch: dict) -> dict:
-        c = self.cfg
-        x, y = to_input(batch["x"]), batch["y"].float()
-        mu, logvar = self.encode(x, y)
-        z = reparameterize(mu, logvar)
-        out = {"recon": F.mse_loss(self.decode(z, y), x), "kl": gaussian_kl(mu, logvar).sum(1).mean()}
-        total = c.beta_recon * out["recon"] + c.beta_kl * out["kl"]
-        if self.aux is not None:
-            out["aux_bce"] = F.binary_cross_entropy_with_logits(self.aux(z), y)
-            total = total - c.gamma * out["aux_bce"]
-        return {"loss": total, **out}
+        return super().loss({**batch, "x": to_input(batch["x"]), "y": batch["y"].float()})
 
-    def aux_loss(self, batch: dict) -> dict:
-        with torch.no_grad():
-            z = reparameterize(*self.encode(batch["x"], batch["y"]))
-        bce = F.binary_cross_entropy_with_logits(self.aux(z), batch["y"].float())
-        return {"loss": bce}
-
-    def steps(self):
-        main = [p for n, p in self.named_parameters() if not n.startswith("aux.")]
-        steps = [Step("model", self.loss, main, lr=self.cfg.lr)]
-        if self.aux is not None:
-            steps.append(Step("aux", self.aux_loss, list(self.aux.parameters()), lr=self.cfg.lr))
-        return steps
-
-    @torch.no_grad()
-    def latents(self, x, y) -> dict:
-        return {"z": self.encode(x, y)[0]}
-
-    @torch.no_grad()
-    def reconstruct(self, x, y):
-        return self.decode(self.encode(x, y)[0], y)
-
-    @torch.no_grad()
-    def manipulate(self, x, y, y_new):
-        """Keep z (the posterior mean), decode with the new labels."""
-        return self.decode(self.encode(x, y)[0], y_new)
+    manipulate = CondVAE.transfer   # keep z (the posterior mean), decode with the new labels
 
     @torch.no_grad()
     def interpolate(self, x, y, column: int, steps: int = 8):

@@ -26,11 +26,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
-from ..losses import gaussian_kl, reparameterize
 from ..nets import ConvDecoder, ConvEncoder, xavier_init
-from ..train import Step
+from .vae import VAE
 
 
 def to_input(x: torch.Tensor) -> torch.Tensor:
@@ -46,6 +44,7 @@ class ConvVAEConfig:
     beta_recon: float = 10_000.0  # the CSVAE notebook's beta1
     beta_kl: float = 12.8     # its beta3 = 0.1 on a KL summed over a batch of 128, per sample
     lr: float = 3e-4          # the CSVAE notebook's Adam learning rate
+    kl_reduction = "mean"     # per face (not a field: the weights above are per face already)
 
 
 class GaussianHead(nn.Module):
@@ -62,11 +61,12 @@ class GaussianHead(nn.Module):
         return self.mu(h), self.logvar(h)
 
 
-class ConvVAE(nn.Module):
-    """``batch = {"x": (B, 3, 64, 64) uint8, ...}``; other keys (labels) are ignored."""
+class ConvVAE(VAE):
+    """``batch = {"x": (B, 3, 64, 64) uint8, ...}``; other keys (labels) are ignored. The loss, the optimiser
+    step, latents and reconstruction are the toy model's (:class:`vaelab.models.vae.VAE`) on these networks."""
 
     def __init__(self, cfg: ConvVAEConfig | None = None):
-        super().__init__()
+        nn.Module.__init__(self)
         self.cfg = cfg = cfg or ConvVAEConfig()
         self.encoder = ConvEncoder(cfg.width, cfg.dropout)
         self.head = GaussianHead(self.encoder.out_dim, cfg.z_dim, cfg.dropout)
@@ -76,26 +76,8 @@ class ConvVAE(nn.Module):
     def encode(self, x):
         return self.head(self.encoder(to_input(x)))
 
-    def decode(self, z):
-        return self.decoder(z)
-
     def loss(self, batch: dict) -> dict:
-        x = to_input(batch["x"])
-        mu, logvar = self.head(self.encoder(x))
-        recon = F.mse_loss(self.decode(reparameterize(mu, logvar)), x)
-        kl = gaussian_kl(mu, logvar).sum(1).mean()
-        return {"loss": self.cfg.beta_recon * recon + self.cfg.beta_kl * kl, "recon": recon, "kl": kl}
-
-    def steps(self):
-        return [Step("vae", self.loss, list(self.parameters()), lr=self.cfg.lr)]
-
-    @torch.no_grad()
-    def latents(self, x, y=None) -> dict:
-        return {"z": self.encode(x)[0]}
-
-    @torch.no_grad()
-    def reconstruct(self, x, y=None):
-        return self.decode(self.encode(x)[0])
+        return super().loss({**batch, "x": to_input(batch["x"])})
 
     @torch.no_grad()
     def manipulate(self, x, y, y_new, directions: torch.Tensor):
@@ -125,9 +107,10 @@ def attribute_directions(codes: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def copy_convolutions(dst: nn.Module, src: ConvVAE) -> list:
-    """Copy the VAE's encoder and decoder weights (and BatchNorm statistics) into ``dst``'s ``encoder`` and
-    ``decoder`` wherever the names and shapes agree; returns the names copied. The decoder's input layers
-    take the code, so they are copied only where the code has the VAE's size."""
+    """Copy the VAE's encoder and decoder tensors (weights and BatchNorm statistics) into ``dst``'s ``encoder``
+    and ``decoder`` wherever a tensor's name and shape agree; returns the names copied. The decoder's input
+    Linear and its first transposed convolution read the code, so they are copied only where the code has the
+    VAE's size; the BatchNorm layers after them normalise as many channels whatever the code, and are copied."""
     copied = []
     for part in ("encoder", "decoder"):
         s, d = getattr(src, part).state_dict(), getattr(dst, part).state_dict()
