@@ -173,15 +173,11 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
     return x.float() / 255.0 if x.dtype == torch.uint8 else ((x + 1) / 2).clamp(0, 1)
 
 
-def _batched(fn, *xs, size: int = 128):
-    return torch.cat([fn(*(x[i:i + size] for x in xs)) for i in range(0, len(xs[0]), size)], -4)
-
-
 def edit(model, x, y, y_new, directions=None) -> torch.Tensor:
     """The model's attribute edit, in [0, 1]."""
     if isinstance(model, ConvVAE):
-        return _unit(_batched(lambda a, b, c: model.manipulate(a, b, c, directions), x, y, y_new))
-    return _unit(_batched(model.manipulate, x, y, y_new))
+        return _unit(dt._chunks(lambda a, b, c: model.manipulate(a, b, c, directions), x, y, y_new))
+    return _unit(dt._chunks(model.manipulate, x, y, y_new))
 
 
 def interpolate(model, x, y, column: int, directions=None, steps: int = INTERP_STEPS) -> torch.Tensor:
@@ -209,10 +205,6 @@ def directions_for(model, D: dict, profile: Profile):
 
 
 # -------------------------------------------------------------------------------------------- metrics
-def _mse(a, b) -> float:
-    return float(((a.float() - b.float()) ** 2).mean())
-
-
 def _drift(r_in: dict, r_out: dict) -> float:
     return float((r_in["factors"] - r_out["factors"]).abs().mean())
 
@@ -281,11 +273,11 @@ def evaluate(model, S: dict, judge, names, directions=None) -> dict:
     names = list(names)
     T = S["test"]
     yt = labels(T, names)
-    rec = _unit(_batched(model.reconstruct, T["x"], yt))
+    rec = _unit(dt._chunks(model.reconstruct, T["x"], yt))
     r_x, r_rec = judge.read(T["x"]), judge.read(rec)
     cols = [names.index(k) for k in LABELS]
     right = ((r_rec["attrs"][:, cols] > 0.5) == yt.bool()).float()
-    out = {"recon_mse": _mse(rec, _unit(T["x"])), "judge_recon": 100 * float(right.mean())}
+    out = {"recon_mse": dt._mse(rec, _unit(T["x"])), "judge_recon": 100 * float(right.mean())}
     out.update({f"judge_recon_{k}": 100 * float(right[:, j].mean()) for j, k in enumerate(LABELS)})
     out.update({f"judge_real_{k}": 100 * float(((r_x["attrs"][:, c] > 0.5) == yt[:, j].bool()).float().mean())
                 for j, (k, c) in enumerate(zip(LABELS, cols))})
@@ -307,8 +299,8 @@ def evaluate(model, S: dict, judge, names, directions=None) -> dict:
             t = true_edit(P, y_new, names)
             out[f"drift_{name}"] = _drift(r_in, r_e)
             out[f"drift_truth_{name}"] = _drift(r_in, judge.read(t))
-            out[f"truth_mse_{name}"] = _mse(e, t)
-            out[f"truth_recon_mse_{name}"] = _mse(_unit(_batched(model.reconstruct, P["x"], y)), t)
+            out[f"truth_mse_{name}"] = dt._mse(e, t)
+            out[f"truth_recon_mse_{name}"] = dt._mse(_unit(dt._chunks(model.reconstruct, P["x"], y)), t)
     P = S["eyeglasses"]
     col = LABELS.index("Eyeglasses")
     path = interpolate(model, P["x"], labels(P, names), col, directions)
@@ -342,8 +334,11 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
                 base_sha = base["record"].get("sha256", "untrained smoke run")
             iters = profile.vae_iterations if name == "VAE" else profile.iterations
 
-            def evaluate_(m, name=name):
-                return evaluate(m, S, judge, names, directions_for(m, D, profile))
+            found = {}
+
+            def evaluate_(m, found=found):   # the VAE's directions, computed once, kept for the figures
+                found["directions"] = directions_for(m, D, profile)
+                return evaluate(m, S, judge, names, found["directions"])
 
             model, rec, metrics = runs.obtain(
                 CHAPTER, f"{SLUG[name]}-s{seed}", model, run_config(name, model, params, D["dataset"], base_sha),
@@ -351,8 +346,7 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
                 train=params.train, save=params.profile != "smoke", storage=STORAGE, evaluate=evaluate_,
                 progress=progress, log_every=max(iters // 20, 1))
             model = model.cpu().eval()
-            entry = {"model": model, "record": rec, "metrics": metrics,
-                     "directions": directions_for(model, D, profile)}
+            entry = {"model": model, "record": rec, "metrics": metrics, "directions": found["directions"]}
             if name == "VAE":
                 base = entry
             out[(name, seed)] = entry
