@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 import torch
 
+from sklearn.metrics import mutual_info_score
+
 from vaelab.metrics.disentanglement import (completeness_from_importance, dci, discretize,
-                                            disentanglement_from_importance, mig, sap)
+                                            disentanglement_from_importance, mig, mutual_info_columns, sap)
 
 N = 1000
 SIZES = (5, 7, 10)  # values taken by the three discrete factors
@@ -79,6 +81,29 @@ def test_mutual_information_and_entropy_match_reference_example():
     assert m["mig"] == pytest.approx(1.0)
     three = np.array([[1, 1, 2, 2, 3, 3], [3, 3, 2, 2, 1, 1]], dtype=float).T
     np.testing.assert_allclose(mig(three, three)["factor_entropy"], [math.log(3)] * 2)
+
+
+def test_mutual_info_columns_is_sklearns_mutual_info_score():
+    # the reference's estimator, column by column, on labels and codes of unequal cardinality, with empty
+    # cells, a constant column and a code that is a relabelling of the factor (MI = H)
+    rng = np.random.default_rng(3)
+    y = rng.integers(3, 9, 700)
+    z = np.stack([rng.integers(0, 20, 700), (y * 7) % 11, np.zeros(700, int), y // 2, rng.integers(0, 2, 700)], 1)
+    zi = np.stack([np.unique(c, return_inverse=True)[1] for c in z.T], 1)
+    want = [mutual_info_score(y, c) for c in z.T]
+    np.testing.assert_allclose(mutual_info_columns(y, zi), want, rtol=1e-12, atol=1e-15)
+    assert mutual_info_columns(y, zi)[2] == 0.0
+    assert mutual_info_columns(y, zi)[1] == pytest.approx(mutual_info_score(y, y), rel=1e-12)
+
+
+def test_dci_is_the_same_in_threads():
+    # each factor's estimator is seeded on its own: fitting them in parallel changes nothing
+    z_tr, z_te = Y_TR + 0.5 * _noise(N, 3, 4), Y_TE + 0.5 * _noise(N, 3, 5)
+    one, two = (dci(z_tr, Y_TR, z_te, Y_TE, n_jobs=j, **GBT) for j in (1, 2))
+    np.testing.assert_array_equal(one["importance"], two["importance"])
+    assert one["informativeness_test"] == two["informativeness_test"]
+    with pytest.raises(ValueError, match="n_jobs"):
+        dci(z_tr, Y_TR, z_te, Y_TE, n_jobs=0, **GBT)
 
 
 def test_importance_matrix_scores_match_reference():

@@ -267,38 +267,63 @@ def disentanglement(model, S: dict, names) -> dict:
             "sap": dis.sap(c_tr, f_tr, c_te, f_te, continuous=continuous)["sap"]}
 
 
-def evaluate(model, S: dict, judge, names, directions=None) -> dict:
-    """The metrics of the module docstring for one trained model."""
-    model = model.cpu().eval()
+def reference(S: dict, judge, names) -> dict:
+    """What :func:`evaluate` compares every model with, computed once per set of faces: the judge's readings of
+    the test faces and of each experiment's inputs, and on ToyFaces each experiment's true edit and its reading.
+    ``{"test": reading, "metrics": {...}, experiment: {"y", "y_new", "read"[, "truth", "truth_read"]}}``."""
     names = list(names)
     T = S["test"]
     yt = labels(T, names)
+    r_x = judge.read(T["x"])
+    cols = [names.index(k) for k in LABELS]
+    m = {f"judge_real_{k}": 100 * float(((r_x["attrs"][:, c] > 0.5) == yt[:, j].bool()).float().mean())
+         for j, (k, c) in enumerate(zip(LABELS, cols))}
+    toy = "factors" in T
+    if toy:
+        m["drift_unrelated"] = float((r_x["factors"] - r_x["factors"].roll(1, 0)).abs().mean())
+    out = {"test": r_x, "metrics": m}
+    for name, exp in EXPERIMENTS.items():
+        P = S[name]
+        y = labels(P, names)
+        ref = {"y": y, "y_new": target_labels(y, exp), "read": judge.read(P["x"])}
+        if toy:
+            ref["truth"] = true_edit(P, ref["y_new"], names)
+            ref["truth_read"] = judge.read(ref["truth"])
+            m[f"drift_truth_{name}"] = _drift(ref["read"], ref["truth_read"])
+        out[name] = ref
+    return out
+
+
+def evaluate(model, S: dict, judge, names, directions=None, ref: dict | None = None) -> dict:
+    """The metrics of the module docstring for one trained model; ``ref``: :func:`reference` of ``S`` (computed
+    here when not given)."""
+    model = model.cpu().eval()
+    names = list(names)
+    ref = reference(S, judge, names) if ref is None else ref
+    T = S["test"]
+    yt = labels(T, names)
     rec = _unit(dt._chunks(model.reconstruct, T["x"], yt))
-    r_x, r_rec = judge.read(T["x"]), judge.read(rec)
+    r_x, r_rec = ref["test"], judge.read(rec)
     cols = [names.index(k) for k in LABELS]
     right = ((r_rec["attrs"][:, cols] > 0.5) == yt.bool()).float()
     out = {"recon_mse": dt._mse(rec, _unit(T["x"])), "judge_recon": 100 * float(right.mean())}
     out.update({f"judge_recon_{k}": 100 * float(right[:, j].mean()) for j, k in enumerate(LABELS)})
-    out.update({f"judge_real_{k}": 100 * float(((r_x["attrs"][:, c] > 0.5) == yt[:, j].bool()).float().mean())
-                for j, (k, c) in enumerate(zip(LABELS, cols))})
+    out.update(ref["metrics"])
     out.update(kl_terms(model, T["x"], yt))
     toy = "factors" in T
     if toy:
         out["drift_recon"] = _drift(r_x, r_rec)
-        out["drift_unrelated"] = float((r_x["factors"] - r_x["factors"].roll(1, 0)).abs().mean())
     for name, exp in EXPERIMENTS.items():
-        P = S[name]
-        y = labels(P, names)
-        y_new = target_labels(y, exp)
+        P, R = S[name], ref[name]
+        y, y_new, r_in = R["y"], R["y_new"], R["read"]
         e = edit(model, P["x"], y, y_new, directions)
-        r_in, r_e = judge.read(P["x"]), judge.read(e)
+        r_e = judge.read(e)
         keep = torch.tensor([k not in exp.target for k in names])
         out[f"success_{name}"] = 100 * float(_judged(r_e, exp, names).float().mean())
         out[f"flips_{name}"] = _flips(r_in, r_e, keep)
         if toy:
-            t = true_edit(P, y_new, names)
+            t = R["truth"]
             out[f"drift_{name}"] = _drift(r_in, r_e)
-            out[f"drift_truth_{name}"] = _drift(r_in, judge.read(t))
             out[f"truth_mse_{name}"] = dt._mse(e, t)
             out[f"truth_recon_mse_{name}"] = dt._mse(_unit(dt._chunks(model.reconstruct, P["x"], y)), t)
     P = S["eyeglasses"]
@@ -323,6 +348,7 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
     names = D["attributes"]
     data = {"x": D["train"]["x"].to(params.device), "y": labels(D["train"], names).to(params.device)}
     judge = J["model"]
+    ref = reference(S, judge, names)
     out = {}
     for seed in params.seeds:
         base = None
@@ -338,7 +364,7 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
 
             def evaluate_(m, found=found):   # the VAE's directions, computed once, kept for the figures
                 found["directions"] = directions_for(m, D, profile)
-                return evaluate(m, S, judge, names, found["directions"])
+                return evaluate(m, S, judge, names, found["directions"], ref)
 
             model, rec, metrics = runs.obtain(
                 CHAPTER, f"{SLUG[name]}-s{seed}", model, run_config(name, model, params, D["dataset"], base_sha),

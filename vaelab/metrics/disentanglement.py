@@ -28,8 +28,9 @@ defaults, and on what disentanglement_lib handles (integer factors, at least one
 varying factor), the scores are the same quantities it computes:
 
 * ``mig``: codes binned per column by :func:`discretize` (``utils._histogram_discretize``,
-  20 bins as in its ``mig.gin``), discrete mutual information in nats by
-  ``sklearn.metrics.mutual_info_score`` (``utils.discrete_mutual_info``), factor entropy
+  20 bins as in its ``mig.gin``), discrete mutual information in nats as
+  ``sklearn.metrics.mutual_info_score`` computes it (``utils.discrete_mutual_info``; here
+  :func:`mutual_info_columns`, every code column's table from one ``bincount``), factor entropy
   in nats from the label counts (equal to its ``discrete_entropy``,
   ``mutual_info_score(y, y)``); the key ``"mig"`` is its ``"discrete_mig"``.
 * ``dci`` with ``model="gbt"``: one ``sklearn.ensemble.GradientBoostingClassifier``
@@ -79,10 +80,11 @@ Deviations from disentanglement_lib, all deliberate:
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
-from sklearn.metrics import mutual_info_score
 
 __all__ = ["discretize", "mig", "dci", "sap", "disentanglement_from_importance",
            "completeness_from_importance"]
@@ -185,6 +187,25 @@ def discretize(x, bins: int = 20) -> np.ndarray:
     return out
 
 
+def mutual_info_columns(labels, codes) -> np.ndarray:
+    """Discrete mutual information in nats between integer ``labels (N,)`` and each column of integer
+    ``codes (N, d)``: ``sklearn.metrics.mutual_info_score(labels, codes[:, i])`` for every i (the same sum over
+    the non-empty cells of the contingency table, clipped at 0), from one ``bincount`` of all d tables at once.
+    ``codes`` must hold values in 0..N-1 (e.g. ``np.unique(..., return_inverse=True)`` indices)."""
+    a = np.unique(np.asarray(labels), return_inverse=True)[1].reshape(-1)
+    b = np.asarray(codes, dtype=np.int64)
+    n, d = b.shape
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    cell = (np.arange(d)[None, :] * na + a[:, None]) * nb + b
+    joint = np.bincount(cell.reshape(-1), minlength=d * na * nb).reshape(d, na, nb).astype(np.float64)
+    pa, pb = joint.sum(2, keepdims=True), joint.sum(1, keepdims=True)
+    nz = joint > 0
+    terms = np.zeros_like(joint)
+    terms[nz] = joint[nz] / n * (np.log(joint[nz]) + np.log(n) - np.log(np.broadcast_to(pa * pb, joint.shape)[nz]))
+    terms[np.abs(terms) < np.finfo(np.float64).eps] = 0.0   # as sklearn: tiny terms are rounding noise
+    return np.clip(terms.sum((1, 2)), 0.0, None)
+
+
 def _entropy_nats(labels: np.ndarray) -> float:
     _, counts = np.unique(labels, return_counts=True)
     p = counts / counts.sum()
@@ -229,12 +250,11 @@ def mig(codes, factors, bins: int = 20, continuous=None) -> dict:
     skipped = [j for j in range(k) if h[j] <= 0.0]
     mi = np.zeros((d, k))
     per_factor = np.full(k, np.nan)
+    zd = np.stack([np.unique(zd[:, i], return_inverse=True)[1].reshape(-1) for i in range(d)], 1)
     for j in range(k):
         if j in skipped:
-            mi[:, j] = 0.0
             continue
-        for i in range(d):
-            mi[i, j] = mutual_info_score(yd[:, j], zd[:, i])
+        mi[:, j] = mutual_info_columns(yd[:, j], zd)
         top = np.sort(mi[:, j])[::-1]
         per_factor[j] = (top[0] - top[1]) / h[j]
     return {"mig": _nanmean_or_raise(per_factor, skipped, "factors"), "mig_per_factor": per_factor,
@@ -302,7 +322,7 @@ def _dci_estimator(model: str, regression: bool, n_estimators: int | None, rando
 
 
 def dci(codes_train, factors_train, codes_test, factors_test, *, model: str = "gbt",
-        continuous=None, n_estimators: int | None = None, random_state=0) -> dict:
+        continuous=None, n_estimators: int | None = None, random_state=0, n_jobs: int | None = None) -> dict:
     """Disentanglement, completeness and informativeness (Eastwood & Williams 2018).
 
     One predictor per factor, fitted on ``codes_train (N, d) -> factors_train[:, j]``,
@@ -323,7 +343,9 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, model: str = "g
       sum 1. Fastest; only sees linear (monotone) relations.
 
     ``n_estimators`` (trees; default 100 as in disentanglement_lib) is ignored by
-    ``"linear"``. ``continuous``: None (integer-valued columns are discrete), a bool or
+    ``"linear"``. ``n_jobs`` factors are fitted at once, in threads (sklearn's tree building
+    releases the GIL); None: one per CPU. Each factor's estimator has its own
+    ``random_state``, so the scores do not depend on ``n_jobs``. ``continuous``: None (integer-valued columns are discrete), a bool or
     one bool per factor; continuous factors get the regressor twin of ``model``.
 
     Returns a dict: ``disentanglement``, ``completeness``, ``informativeness_train``,
@@ -351,11 +373,13 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, model: str = "g
         xtr, xte = (ztr - mu) / sd, (zte - mu) / sd
     else:
         xtr, xte = ztr, zte
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1):
+        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
     importance = np.full((d, k), np.nan)
     inf_tr, inf_te = np.full(k, np.nan), np.full(k, np.nan)
-    for j in range(k):
-        if j in skipped:
-            continue
+    active = [j for j in range(k) if j not in skipped]
+
+    def fit(j):
         est = _dci_estimator(model, bool(kinds[j]), n_estimators, random_state)
         if kinds[j]:
             t_mu, t_sd = ytr[:, j].mean(), ytr[:, j].std()
@@ -371,7 +395,14 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, model: str = "g
             importance[:, j] = col / col.sum() if col.sum() > 0 else col
         else:
             importance[:, j] = np.abs(est.feature_importances_)
-    active = [j for j in range(k) if j not in skipped]
+
+    workers = min(n_jobs or os.cpu_count() or 1, len(active))
+    if workers == 1:
+        for j in active:
+            fit(j)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fit, active))   # list(): re-raises a worker's exception here
     r = importance[:, active]
     per_factor = np.full(k, np.nan)
     per_factor[active] = _one_minus_entropy(r.T, d)
