@@ -86,7 +86,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["discretize", "mig", "dci", "sap", "disentanglement_from_importance",
+__all__ = ["discretize", "mig", "mutual_info_columns", "dci", "sap", "disentanglement_from_importance",
            "completeness_from_importance"]
 
 _EPS = 1e-11  # disentanglement_lib's offset inside the DCI entropies
@@ -343,10 +343,11 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, model: str = "g
       sum 1. Fastest; only sees linear (monotone) relations.
 
     ``n_estimators`` (trees; default 100 as in disentanglement_lib) is ignored by
-    ``"linear"``. ``n_jobs`` factors are fitted at once, in threads (sklearn's tree building
-    releases the GIL); None: one per CPU. Each factor's estimator has its own
-    ``random_state``, so the scores do not depend on ``n_jobs``. ``continuous``: None (integer-valued columns are discrete), a bool or
+    ``"linear"``. ``continuous``: None (integer-valued columns are discrete), a bool or
     one bool per factor; continuous factors get the regressor twin of ``model``.
+    ``n_jobs`` factors are fitted at once, in threads (sklearn's tree building releases
+    the GIL); None: one per CPU. Each factor's estimator has its own ``random_state``, so
+    the scores do not depend on ``n_jobs``.
 
     Returns a dict: ``disentanglement``, ``completeness``, ``informativeness_train``,
     ``informativeness_test`` (mean over factors of the accuracy -- or R^2 for continuous
