@@ -312,3 +312,33 @@ def test_plateau_findings_name_the_collapsed_runs():
     assert "vs the mean image's 0.0805" in ch.plateau_findings(R, {"lines": 0.0805})
     fine = {k: v for k, v in R.items() if k[0] == "ACAI (lines)"}
     assert ch.plateau_findings(fine, {"lines": 0.08}).startswith("No run is on the blank-image plateau")
+
+
+@pytest.mark.parametrize("method", list(ch.ALL))
+def test_evaluation_pass_is_reconstruct_probe_code_and_the_codebook_indices(method):
+    """One encoder pass gives exactly what the three separate calls give (the chapter's metrics read it)."""
+    torch.manual_seed(0)
+    m = ch.build(method, "mnist", 32).eval()
+    x = torch.rand(20, 1, 32, 32) * 2 - 1
+    out = m.evaluation_pass(x)
+    assert torch.equal(out["recon"], m.reconstruct(x))
+    assert torch.equal(out["probe"], m.probe_code(x))
+    if method == "VQ-VAE":
+        assert int(out["codes"].unique().numel()) == ch.codebook_use(m, x)
+    else:
+        assert "codes" not in out
+
+
+def test_evaluation_is_laid_out_as_before_afterwards():
+    """``evaluate`` runs the convolutions channels-last and hands the model back in the default layout, with
+    metrics equal to the default layout's up to rounding."""
+    torch.manual_seed(0)
+    m = ch.build("Baseline AE", "lines")
+    prof = ch.PROFILES["smoke"]
+    d = {"test": {"x": lines.sample(40, seed=1)[0]}, "pairs": (lines.sample(4, seed=2)[0], lines.sample(4, seed=3)[0])}
+    got = ch.evaluate(m, "lines", d, prof, 0)
+    assert all(p.is_contiguous() for p in m.parameters())
+    want = ch._evaluate(m.eval(), "lines", d, prof, 0)   # the default layout throughout
+    assert got.keys() == want.keys()
+    for k in got:
+        assert got[k] == pytest.approx(want[k], rel=1e-4, abs=1e-6, nan_ok=True), k

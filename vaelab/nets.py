@@ -1,6 +1,8 @@
 """Shared building blocks. No losses here (see :mod:`vaelab.losses`)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -29,6 +31,21 @@ class GaussianMLP(nn.Module):
     def forward(self, x: torch.Tensor):
         h = self.act(self.trunk(x))
         return self.mu(h), self.logvar(h)
+
+
+@contextmanager
+def channels_last(*modules: nn.Module):
+    """Inside the block the 4-D weights of ``modules`` are laid out channels-last, so their convolutions
+    run in that layout (on the CPU 1.8–1.9 times faster for ACAI's nets and the face decoders, measured;
+    slower for the ResNet-34 judge, which is left out). The same numbers up to the rounding of the sums.
+    Afterwards every weight is back in the default layout, so saved files are laid out as before."""
+    for m in modules:
+        m.to(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        for m in modules:
+            m.to(memory_format=torch.contiguous_format)
 
 
 def xavier_init(module: nn.Module) -> None:

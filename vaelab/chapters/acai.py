@@ -35,6 +35,7 @@ from ..metrics.probes import train_probe
 from ..models import acai as acai_models
 from ..models import ae_baselines as base
 from ..models import ltae
+from ..nets import channels_last
 
 CHAPTER = "acai"
 
@@ -187,17 +188,32 @@ def codebook_use(model, x: torch.Tensor, batch: int = 1000) -> int:
     return int(torch.cat(idx).unique().numel())
 
 
+def _passes(model, x: torch.Tensor, device, batch: int = 1000) -> dict:
+    """``model.evaluation_pass`` over ``x`` in batches of ``batch``, concatenated on the CPU."""
+    parts = [model.evaluation_pass(x[i:i + batch].to(device)) for i in range(0, len(x), batch)]
+    return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]}
+
+
 def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
     """The metrics of the module docstring for one trained model (on the device it is on), and two
     diagnostics of the blank-image plateau: ``recon_spread`` (:func:`recon_spread` on the test images) and,
-    for VQ-VAE, ``codes_used`` (:func:`codebook_use`)."""
-    model.eval()
+    for VQ-VAE, ``codes_used`` (:func:`codebook_use`).
+
+    The test images go through the model once (``evaluation_pass``: reconstructions, probe codes and VQ-VAE's
+    codebook indices together), and the convolutions run channels-last (:func:`vaelab.nets.channels_last`:
+    1.9 times faster on the CPU for these nets; it changes only the rounding, about 1e-8 here)."""
+    with channels_last(model.eval()):
+        return _evaluate(model, dataset, d, profile, seed)
+
+
+def _evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
     device = next(model.parameters()).device
     x_test = d["test" if dataset == "lines" else "probe_test"]["x"]
-    recon = _batched(model.reconstruct, x_test, device)
+    te = _passes(model, x_test, device)
+    recon = te["recon"]
     out = {"recon_mse": float(((recon - x_test) ** 2).mean()), "recon_spread": recon_spread(recon, x_test)}
-    if isinstance(model, base.VQVAE):
-        out["codes_used"] = codebook_use(model, x_test)
+    if "codes" in te:
+        out["codes_used"] = int(te["codes"].unique().numel())
     if dataset == "lines":
         x0, x1 = d["pairs"]
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -206,10 +222,10 @@ def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
         dist, smooth = line_eval(interp)
         out["distance_e3"], out["smoothness"] = 1e3 * dist, smooth
     else:
-        tr, te = d["probe_train"], d["probe_test"]
-        ztr, zte = _batched(model.probe_code, tr["x"], device), _batched(model.probe_code, te["x"], device)
+        tr, te_set = d["probe_train"], d["probe_test"]
+        ztr, zte = _batched(model.probe_code, tr["x"], device), te["probe"]
         with torch.random.fork_rng(devices=[]):
-            r = train_probe(ztr.to(device), tr["y"].to(device), zte.to(device), te["y"].to(device), hidden=0,
+            r = train_probe(ztr.to(device), tr["y"].to(device), zte.to(device), te_set["y"].to(device), hidden=0,
                             steps=profile.probe_steps, seed=seed)
         out["probe_acc"], out["probe_train_acc"] = 100 * r.accuracy, 100 * r.train_accuracy
     return out

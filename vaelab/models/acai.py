@@ -81,15 +81,21 @@ def official_dense(d_in: int, d_out: int) -> nn.Linear:
 
 
 # -------------------------------------------------------------------------------------- architecture
+def _act() -> nn.LeakyReLU:
+    """LeakyReLU(0.2) in place: it only ever follows a convolution, whose output nothing else reads, and its
+    gradient (slope 1 or 0.2 by the sign) is the same whether it reads the input or the output. The same
+    numbers as out of place, a fifth less time in evaluation on the CPU (measured on the MNIST nets)."""
+    return nn.LeakyReLU(LEAK, inplace=True)
+
+
 def encoder(colors: int, scales: int, depth: int, latent: int) -> nn.Sequential:
     """``lib/layers.py encoder``: (N, colors, H, W) -> (N, latent, H >> scales, W >> scales)."""
     layers, c = [official_conv(colors, depth, 1)], depth
     for s in range(scales):
         w = depth << s
-        layers += [official_conv(c, w, 3), nn.LeakyReLU(LEAK), official_conv(w, w, 3), nn.LeakyReLU(LEAK),
-                   nn.AvgPool2d(2)]
+        layers += [official_conv(c, w, 3), _act(), official_conv(w, w, 3), _act(), nn.AvgPool2d(2)]
         c = w
-    layers += [official_conv(c, depth << scales, 3), nn.LeakyReLU(LEAK), official_conv(depth << scales, latent, 3)]
+    layers += [official_conv(c, depth << scales, 3), _act(), official_conv(depth << scales, latent, 3)]
     return nn.Sequential(*layers)
 
 
@@ -98,10 +104,10 @@ def decoder(latent: int, scales: int, depth: int, colors: int) -> nn.Sequential:
     layers, c = [], latent
     for s in range(scales - 1, -1, -1):
         w = depth << s
-        layers += [official_conv(c, w, 3), nn.LeakyReLU(LEAK), official_conv(w, w, 3), nn.LeakyReLU(LEAK),
+        layers += [official_conv(c, w, 3), _act(), official_conv(w, w, 3), _act(),
                    nn.Upsample(scale_factor=2, mode="nearest")]
         c = w
-    layers += [official_conv(c, depth, 3), nn.LeakyReLU(LEAK), official_conv(depth, colors, 3)]
+    layers += [official_conv(c, depth, 3), _act(), official_conv(depth, colors, 3)]
     return nn.Sequential(*layers)
 
 
@@ -187,6 +193,12 @@ class ConvAE(nn.Module):
     def probe_code(self, x: torch.Tensor) -> torch.Tensor:
         """(N, D): what the official ``single_layer_classifier`` reads (``stop_gradient(encode)``)."""
         return self.encode(x).flatten(1)
+
+    @torch.no_grad()
+    def evaluation_pass(self, x: torch.Tensor) -> dict:
+        """``{"recon": reconstruct(x), "probe": probe_code(x)}`` from one encoder pass, the same numbers."""
+        z = self.encode(x)
+        return {"recon": self.decode(z), "probe": z.flatten(1)}
 
     @torch.no_grad()
     def latents(self, x: torch.Tensor, y=None) -> dict:

@@ -128,6 +128,12 @@ class VAE(ConvAE):
         """``vae.py`` probes the encoder's convolutional output, before the dense μ / log σ² layers."""
         return self.encoder(x).flatten(1)
 
+    @torch.no_grad()
+    def evaluation_pass(self, x: torch.Tensor) -> dict:
+        """``reconstruct`` (decoding μ) and ``probe_code`` from one encoder pass."""
+        h = self.encoder(x).flatten(1)
+        return {"recon": self.decode(self.mu(h).view(len(x), *self.cfg.latent_shape)), "probe": h}
+
     @staticmethod
     def kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """KL(N(μ, σ²) ‖ N(0, I)) summed over dims, averaged over the batch (``loss_kl``)."""
@@ -294,6 +300,12 @@ class VQVAE(ConvAE):
     def probe_code(self, x: torch.Tensor) -> torch.Tensor:
         """``vqvae.py`` probes ``d['dense']``: the quantised code after the MLP, what the decoder reads."""
         return self.bottleneck(self.encode(x))[0].flatten(1)
+
+    @torch.no_grad()
+    def evaluation_pass(self, x: torch.Tensor) -> dict:
+        """``reconstruct``, ``probe_code`` and the codebook indices (``codes``) from one pass."""
+        d, idx, _ = self.bottleneck(self.encode(x))
+        return {"recon": self.decoder(d), "probe": d.flatten(1), "codes": idx}
 
     def loss(self, batch: dict) -> dict:
         x = batch["x"]
