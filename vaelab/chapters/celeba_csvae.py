@@ -46,6 +46,7 @@ from ..metrics.face_judge import factor_targets
 from ..models.conv_csvae import ConvCSVAE, ConvCSVAEConfig
 from ..models.conv_cvae import ConvCondVAE, ConvCondVAEConfig
 from ..models.conv_vae import ConvVAE, ConvVAEConfig, attribute_directions, copy_convolutions
+from ..nets import ConvDecoder, channels_last
 from . import domain_translation as dt
 
 CHAPTER = "celeba_csvae"
@@ -296,9 +297,13 @@ def reference(S: dict, judge, names) -> dict:
 
 def evaluate(model, S: dict, judge, names, directions=None, ref: dict | None = None) -> dict:
     """The metrics of the module docstring for one trained model; ``ref``: :func:`reference` of ``S`` (computed
-    here when not given)."""
+    here when not given). The decoders run channels-last (:func:`vaelab.nets.channels_last`)."""
     model = model.cpu().eval()
-    names = list(names)
+    with channels_last(*[m for m in model.modules() if isinstance(m, ConvDecoder)]):
+        return _evaluate(model, S, judge, list(names), directions, ref)
+
+
+def _evaluate(model, S: dict, judge, names: list, directions, ref) -> dict:
     ref = reference(S, judge, names) if ref is None else ref
     T = S["test"]
     yt = labels(T, names)

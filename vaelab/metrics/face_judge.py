@@ -126,11 +126,12 @@ class FaceJudge(nn.Module):
     @torch.no_grad()
     def read(self, x: torch.Tensor, batch_size: int = 256) -> dict:
         """``{"attrs": (N, K) probabilities, "factors": (N, T) targets}`` in eval mode, in batches. Float
-        input is taken in [0, 1] (a model's output), uint8 in [0, 255]."""
+        input is taken in [0, 1] (a model's output), uint8 in [0, 255]; channels-last input is read in the
+        default layout (channels-last is slower for this ResNet on the CPU, and rounds differently)."""
         was = self.training
         self.eval()
         dev = next(self.parameters()).device
-        out = torch.cat([self(x[i:i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+        out = torch.cat([self(x[i:i + batch_size].to(dev).contiguous()).cpu() for i in range(0, len(x), batch_size)])
         self.train(was)
         k = len(self.cfg.attributes)
         return {"attrs": torch.sigmoid(out[:, :k]), "factors": out[:, k:]}
