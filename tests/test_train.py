@@ -114,3 +114,27 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unique"):
         Trainer(m, [Step("a", m.loss, [m.w]), Step("a", m.loss, [m.w])], {"x": torch.zeros(3)}, batch_size=2,
                 iterations=1)
+
+
+def test_obtain_checkpoints_only_runs_worth_resuming(tmp_path, monkeypatch):
+    """runs.obtain: a run of fewer than CKPT_MIN_ITERATIONS iterations writes no checkpoint; a longer one
+    writes them (seen from the trainer's callback) and removes the last when it finishes."""
+    from vaelab import runs
+
+    monkeypatch.setattr(runs, "ROOT", tmp_path)
+    seen = []
+    real = runs.Trainer
+
+    def spy(*a, **kw):
+        seen.append(kw["ckpt_path"])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(runs, "Trainer", spy)
+    for its in (runs.CKPT_MIN_ITERATIONS - 1, runs.CKPT_MIN_ITERATIONS):
+        torch.manual_seed(0)
+        model = CSVAE(CSVAEConfig(hidden=8))
+        _, rec, _ = runs.obtain("t", f"r{its}", model, {"its": its}, small_data(), batch_size=16, iterations=its,
+                                seed=0, device="cpu", train=True, save=False, progress=False)
+        assert rec["iterations"] == its
+    assert seen[0] is None and seen[1] is not None
+    assert seen[1].parent.is_dir() and not seen[1].exists()   # written during the run, removed at its end

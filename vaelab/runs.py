@@ -15,6 +15,9 @@ import torch
 from . import REPO, weights
 from .train import Trainer
 
+#: runs shorter than this are not checkpointed (nothing to resume; the smoke profiles' runs take seconds)
+CKPT_MIN_ITERATIONS = 100
+
 #: where ``weights/`` and ``checkpoints/`` live; benchmarks/book_profile.py points it at a scratch folder
 ROOT = REPO
 
@@ -44,13 +47,17 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
             model = model.to(device).eval()
             return model, rec, (evaluate(model) if evaluate is not None else {})
     model = model.to(device)
-    ckpt = ROOT / "checkpoints" / chapter / f"{name}-{config_hash(run_config)}.ckpt"
+    # a checkpoint every tenth of the run; a run of fewer than CKPT_MIN_ITERATIONS iterations (the smoke
+    # profiles: seconds) writes none (a judge's checkpoint is about 250 MB with Adam's moments)
+    ckpt = (ROOT / "checkpoints" / chapter / f"{name}-{config_hash(run_config)}.ckpt"
+            if iterations >= CKPT_MIN_ITERATIONS else None)
     trainer = Trainer(model, model.steps(), data, batch_size=batch_size, iterations=iterations, seed=seed,
                       capture=(device.type == "cuda") if capture is None else capture,
                       ckpt_path=ckpt, ckpt_every=max(iterations // 10, 1), log_every=log_every,
                       progress=progress, desc=f"{chapter}/{name}", lr_schedule=lr_schedule)
     result = trainer.fit()
-    ckpt.unlink(missing_ok=True)  # finished: a later train=True must train anew, not resume at the end
+    if ckpt is not None:
+        ckpt.unlink(missing_ok=True)  # finished: a later train=True must train anew, not resume at the end
     model.eval()
     if storage == "float16":
         weights.half_storage_(model)
