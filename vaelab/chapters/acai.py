@@ -179,19 +179,15 @@ def mean_image_mse(x: torch.Tensor) -> float:
     return float(x.flatten(1).var(0, unbiased=False).mean())
 
 
-@torch.no_grad()
-def codebook_use(model, x: torch.Tensor, batch: int = 1000) -> int:
-    """VQ-VAE: how many distinct codebook vectors the codes of ``x`` are quantised to (of 2^z_log_size)."""
-    device = next(model.parameters()).device
-    idx = [model.vq(model.pre(model.encode(x[i:i + batch].to(device)).flatten(1)))[1].cpu()
-           for i in range(0, len(x), batch)]
-    return int(torch.cat(idx).unique().numel())
-
-
 def _passes(model, x: torch.Tensor, device, batch: int = 1000) -> dict:
     """``model.evaluation_pass`` over ``x`` in batches of ``batch``, concatenated on the CPU."""
     parts = [model.evaluation_pass(x[i:i + batch].to(device)) for i in range(0, len(x), batch)]
     return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]}
+
+
+def codebook_use(model, x: torch.Tensor, batch: int = 1000) -> int:
+    """VQ-VAE: how many distinct codebook vectors the codes of ``x`` are quantised to (of 2^z_log_size)."""
+    return int(_passes(model, x, next(model.parameters()).device, batch)["codes"].unique().numel())
 
 
 def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
