@@ -168,6 +168,24 @@ def test_image_classifier_learns_a_separable_task():
     assert clf.predict(x[:3]).shape == (3,)
 
 
+def test_image_classifier_predicts_the_classes_of_its_logits_in_any_batch_size():
+    """predict runs small channels-last batches; its classes are the argmax of the plain forward pass on the
+    whole set, for every batch size, and the weights are left in the default layout."""
+    torch.manual_seed(0)
+    clf = ImageClassifier(ImageClassifierConfig(n_classes=10))
+    x = torch.rand(700, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = clf.eval()(x).argmax(-1)
+    clf.train()
+    for batch_size in (1, 256, 700, 5000):
+        assert torch.equal(clf.predict(x, batch_size=batch_size), expected), batch_size
+    assert clf.training  # the mode it was in
+    assert all(p.is_contiguous() for p in clf.parameters())
+    assert clf.predict(x[:0]).shape == (0,)
+    with pytest.raises(ValueError, match="predict takes images"):
+        clf.predict(x[:, 0])
+
+
 def test_report_table_gives_mean_and_sample_sd():
     results = {("A", 0): {"metrics": {"m": 1.0}}, ("A", 1): {"metrics": {"m": 3.0}},
                ("data", 0): {"metrics": {"m": 100.0}}}

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from ..nets import channels_last
 from ..train import Step
 
 
@@ -54,13 +55,23 @@ class ImageClassifier(nn.Module):
         return [Step("clf", self.loss, list(self.parameters()), lr=self.cfg.lr)]
 
     @torch.no_grad()
-    def predict(self, x, batch_size: int = 2000) -> torch.Tensor:
-        """Class indices (N,), in eval mode, in batches."""
+    def predict(self, x, batch_size: int = 256) -> torch.Tensor:
+        """Class indices (N,), in eval mode, in batches laid out channels-last.
+
+        Small channels-last batches keep the activations in cache and let pooling and ReLU run along the
+        channels: on the 2-core CPU 2.4-3.5 times faster than batches of 2,000 in the default layout
+        (``benchmarks/evaluation.py``, medians of two runs). The logits agree with the default layout's to ~1e-7, so the
+        classes are the same unless two logits tie to that precision. The weights are back in the default
+        layout afterwards."""
+        if x.dim() != 4:
+            raise ValueError(f"predict takes images (N, C, H, W), got shape {tuple(x.shape)}")
         was = self.training
         self.eval()
-        out = torch.cat([self(x[i:i + batch_size]).argmax(-1) for i in range(0, len(x), batch_size)])
+        with channels_last(self):
+            out = [self(x[i:i + batch_size].contiguous(memory_format=torch.channels_last)).argmax(-1)
+                   for i in range(0, len(x), batch_size)]
         self.train(was)
-        return out
+        return torch.cat(out) if out else torch.zeros(0, dtype=torch.long, device=x.device)
 
     def accuracy(self, x, y) -> float:
         return float((self.predict(x) == y.to(x.device)).float().mean())
