@@ -60,9 +60,9 @@ class ImageClassifier(nn.Module):
 
         Small channels-last batches keep the activations in cache and let pooling and ReLU run along the
         channels: on the 2-core CPU 2.4-3.5 times faster than batches of 2,000 in the default layout
-        (``benchmarks/evaluation.py``, medians of two runs). The logits agree with the default layout's to ~1e-7, so the
-        classes are the same unless two logits tie to that precision. The weights are back in the default
-        layout afterwards."""
+        (``benchmarks/evaluation.py``, three runs). The logits agree with the default layout's to ~1e-7,
+        so the classes are the same unless two logits tie to that precision. The weights are back in the
+        default layout afterwards."""
         if x.dim() != 4:
             raise ValueError(f"predict takes images (N, C, H, W), got shape {tuple(x.shape)}")
         was = self.training
