@@ -11,7 +11,21 @@ CHAPTERS := toy_csvae celeba_csvae cycle_vae vae_playground acai domain_translat
 # to CHAPTERS and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
 PENDING :=
 
-.PHONY: test unit nbval book html browser chromium gpu clean
+.PHONY: test unit nbval book html browser chromium gpu cross-cpu clean
+
+# The same bits on every x86-64 CPU with AVX2 (vaelab/cpu.py holds the same values and says why): the pages
+# are published from one machine and re-executed by CI on another. vaelab sets torch's at import; NumPy and
+# OpenBLAS read theirs when they load, before that, so every command here exports them. A value already in
+# the environment wins; VAELAB_NATIVE_CPU=1 turns the pins off.
+NATIVE := $(filter-out 0,$(VAELAB_NATIVE_CPU))
+AVX2   := $(shell grep -qsw avx2 /proc/cpuinfo && echo yes)
+ifeq ($(AVX2):$(NATIVE),yes:)
+export ATEN_CPU_CAPABILITY ?= avx2
+export ONEDNN_MAX_CPU_ISA ?= AVX2
+export MKL_CBWR ?= COMPATIBLE
+export OPENBLAS_CORETYPE ?= Haswell
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+endif
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +76,13 @@ gpu: $(STAMP)
 	for c in $(PENDING); do \
 	  $(BIN)/papermill --cwd book pending/$$c.ipynb book/$$c.ipynb -p profile book -p train True -p device cuda || exit 1; \
 	done
+
+# fingerprints of the evaluations' computations on this CPU and on an emulated Intel CPU (QEMU user mode,
+# Debian's qemu-user); fails if any differs. Not part of `make test`: about four minutes under emulation
+cross-cpu: $(STAMP)
+	@command -v qemu-x86_64 >/dev/null || { SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user; }
+	$(BIN)/python benchmarks/cross_cpu.py
 
 clean:
 	rm -rf _build

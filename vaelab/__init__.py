@@ -5,6 +5,11 @@ chapter notebooks only set parameters, call into it and show the results.
 """
 from pathlib import Path
 
+from . import cpu
+
+# the same kernels on every x86-64 CPU (vaelab/cpu.py): before the first tensor operation of the process
+cpu.pin()
+
 __version__ = "0.1.0"
 
 #: the repository root (the package is installed editable from it)

@@ -59,6 +59,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from ..cpu import sqrt as _sqrt  # correctly rounded: the same pixels on every CPU
 from . import positive_int as _count
 
 SIZE = 64
@@ -183,25 +184,25 @@ def _cov(sd: torch.Tensor) -> torch.Tensor:
 
 
 def _circle(U, Y, cu, cy, r):
-    return torch.sqrt((U - cu) ** 2 + (Y - cy) ** 2) - r
+    return _sqrt((U - cu) ** 2 + (Y - cy) ** 2) - r
 
 
 def _ellipse(U, Y, cu, cy, a, b):
-    return (torch.sqrt(((U - cu) / a) ** 2 + ((Y - cy) / b) ** 2) - 1.0) * min(a, b)
+    return (_sqrt(((U - cu) / a) ** 2 + ((Y - cy) / b) ** 2) - 1.0) * min(a, b)
 
 
 def _capsule(U, Y, u0, y0, u1, y1, r):
     """Distance to the segment (u0, y0)–(u1, y1), minus r."""
     du, dy = u1 - u0, y1 - y0
     t = (((U - u0) * du + (Y - y0) * dy) / (du * du + dy * dy + 1e-12)).clamp(0.0, 1.0)
-    return torch.sqrt((U - u0 - t * du) ** 2 + (Y - y0 - t * dy) ** 2) - r
+    return _sqrt((U - u0 - t * du) ** 2 + (Y - y0 - t * dy) ** 2) - r
 
 
 def _box(U, Y, cu, cy, hu, hy, r=0.0):
     """Axis-aligned box of half-sizes (hu, hy), corners rounded by r."""
     qu = (U - cu).abs() - (hu - r)
     qy = (Y - cy).abs() - (hy - r)
-    outside = torch.sqrt(qu.clamp(min=0) ** 2 + qy.clamp(min=0) ** 2)
+    outside = _sqrt(qu.clamp(min=0) ** 2 + qy.clamp(min=0) ** 2)
     return outside + torch.maximum(qu, qy).clamp(max=0) - r
 
 

@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..cpu import sqrt as _sqrt  # correctly rounded: the same pixels on every CPU
+
 ATTRIBUTES = ("Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Eyeglasses", "Goatee", "Gray_Hair",
               "Heavy_Makeup", "Male", "Mouth_Slightly_Open", "Mustache", "No_Beard", "Pale_Skin",
               "Receding_Hairline", "Smiling", "Wearing_Hat", "Wearing_Lipstick")  # CelebA's column order
@@ -72,7 +74,7 @@ CELEBA_RATES = {"Bangs": 0.152, "Black_Hair": 0.239, "Blond_Hair": 0.148, "Brown
                 "Pale_Skin": 0.043, "Receding_Hairline": 0.080, "Smiling": 0.482, "Wearing_Hat": 0.048,
                 "Wearing_Lipstick": 0.472}
 PARTITION_FRACTIONS = (162_770 / 202_599, 19_867 / 202_599)  # train, valid; the rest is test
-VERSION = 1  # bump when the drawing changes: caches are keyed by it
+VERSION = 2  # bump when the drawing changes: caches are keyed by it (2: correctly rounded square roots)
 
 HAIR_RGB = torch.tensor([[0.10, 0.08, 0.07], [0.93, 0.80, 0.45], [0.45, 0.28, 0.14], [0.72, 0.72, 0.74],
                          [0.62, 0.22, 0.10]])  # black, blond, brown, gray, other (auburn)
@@ -149,14 +151,14 @@ def _cover(d: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
 
 def _ellipse(u, v, cu, cv, ru, rv):
     """Approximate signed distance to an axis-aligned ellipse (exact for circles)."""
-    k = torch.sqrt(((u - cu) / ru) ** 2 + ((v - cv) / rv) ** 2)
+    k = _sqrt(((u - cu) / ru) ** 2 + ((v - cv) / rv) ** 2)
     return (k - 1.0) * torch.minimum(torch.as_tensor(ru), torch.as_tensor(rv))
 
 
 def _box(u, v, cu, cv, hu, hv):
     """Signed distance to an axis-aligned box with half-sizes (hu, hv)."""
     du, dv = (u - cu).abs() - hu, (v - cv).abs() - hv
-    outside = torch.sqrt(du.clamp_min(0) ** 2 + dv.clamp_min(0) ** 2)
+    outside = _sqrt(du.clamp_min(0) ** 2 + dv.clamp_min(0) ** 2)
     return outside + torch.maximum(du, dv).clamp_max(0)
 
 
@@ -295,7 +297,7 @@ def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | No
 
     # eyeglasses: two rings and a bridge, local to the eyes
     frame = torch.tensor([0.08, 0.08, 0.10]).view(1, 3, 1, 1)
-    ring = lambda s: (torch.sqrt((u - s * 0.30 * fw) ** 2 + ((v + 0.05) / 0.8) ** 2) - 0.19).abs() - 0.022
+    ring = lambda s: (_sqrt((u - s * 0.30 * fw) ** 2 + ((v + 0.05) / 0.8) ** 2) - 0.19).abs() - 0.022
     bridge = _box(u, v, 0.0, -0.08, 0.30 * fw - 0.19, 0.018)
     glasses = torch.minimum(torch.minimum(ring(-1.0), ring(1.0)), bridge)
     img = _over(img, frame, _cover(glasses, px) * col(A["Eyeglasses"]))

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from ..optim import Adam
 from .mi import ba_lower_bound
 
 
@@ -30,7 +31,7 @@ def _standardise(a, b):
 
 def train_probe(z_train, y_train, z_test, y_test, *, hidden: int = 64, steps: int = 500, lr: float = 1e-2,
                 weight_decay: float = 0.0, seed: int = 0) -> ProbeResult:
-    """Full-batch Adam on standardised codes; labels are integers (N,) or (N, 1)."""
+    """Full-batch Adam (:class:`vaelab.optim.Adam`) on standardised codes; labels are integers (N,) or (N, 1)."""
     if len(z_train) != len(y_train) or len(z_test) != len(y_test):
         raise ValueError(f"codes and labels differ in length: train {len(z_train)} vs {len(y_train)}, "
                          f"test {len(z_test)} vs {len(y_test)}")
@@ -45,7 +46,7 @@ def train_probe(z_train, y_train, z_test, y_test, *, hidden: int = 64, steps: in
         for p in net.parameters():  # seeded init, independent of the global RNG
             p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) / max(p.shape[-1], 1) ** 0.5)
     net = net.to(ztr.device)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = Adam(net.parameters(), lr=lr, weight_decay=weight_decay)  # the same bits on every CPU (vaelab.optim)
     with torch.enable_grad():
         for _ in range(steps):
             opt.zero_grad(set_to_none=True)

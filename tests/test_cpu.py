@@ -1,0 +1,113 @@
+"""The CPU pins (vaelab.cpu), the correctly rounded square root and the probes' Adam (vaelab.optim)."""
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from vaelab import REPO, cpu
+from vaelab.optim import Adam
+
+
+def test_pin_sets_what_is_unset_and_keeps_what_the_user_set(monkeypatch):
+    monkeypatch.setattr(cpu, "has_avx2", lambda: True)
+    env = {"MKL_CBWR": "AUTO"}
+    added = cpu.pin(env)
+    assert env["MKL_CBWR"] == "AUTO" and "MKL_CBWR" not in added
+    assert {k: env[k] for k in cpu.PINS if k != "MKL_CBWR"} == {k: v for k, v in cpu.PINS.items() if k != "MKL_CBWR"}
+    assert cpu.pin({cpu.OPT_OUT: "1"}) == {}
+    monkeypatch.setattr(cpu, "has_avx2", lambda: False)
+    assert cpu.pin({}) == {}, "off x86-64/AVX2 there is nothing to pin to"
+
+
+def test_importing_vaelab_after_torch_pins_atens_kernels():
+    """ATen reads ATEN_CPU_CAPABILITY at its first kernel call, so ``import torch`` then ``import vaelab`` (the
+    notebooks' order) is early enough: shown with a capability the machine would never pick by itself."""
+    code = ("import os, torch; os.environ['ATEN_CPU_CAPABILITY'] = 'default'; import vaelab; torch.ones(3).sum();"
+            "print(torch.backends.cpu.get_cpu_capability(), os.environ.get('MKL_CBWR'))")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in cpu.PINS}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    cap, cbwr = out.split()
+    assert cap == "DEFAULT"
+    assert cbwr == (cpu.PINS["MKL_CBWR"] if cpu.has_avx2() else "None")
+
+
+def test_makefile_exports_the_pins():
+    """The Makefile sets them for every command it runs (NumPy and OpenBLAS read theirs before vaelab loads)."""
+    text = (REPO / "Makefile").read_text()
+    exported = dict(re.findall(r"^export (\w+) \?= (.*)$", text, flags=re.M))
+    assert {k: exported.get(k) for k in cpu.PINS} == cpu.PINS
+
+
+def test_sqrt_is_correctly_rounded():
+    """Against NumPy's float32 root (IEEE's, correctly rounded) on a million values across the exponent range,
+    squares of floats, and the edge cases."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.rand(500_000, generator=g) * 10.0 ** torch.randint(-30, 30, (500_000,), generator=g),
+                   torch.randn(500_000, generator=g) ** 2,
+                   torch.tensor([0.0, 1.0, 4.0, 2.0, float("inf"), 1e-45, 3.4e38])])
+    assert np.array_equal(cpu.sqrt(x).numpy(), np.sqrt(x.numpy()))
+    assert cpu.sqrt(torch.tensor([-1.0])).isnan().all()
+    assert cpu.sqrt(x).dtype == torch.float32
+    d = torch.tensor([2.0, 9.0], dtype=torch.float64)
+    assert torch.equal(cpu.sqrt(d), torch.sqrt(d))
+
+
+def _adam_reference(p, grads, lr, b1, b2, eps, wd):
+    """Kingma & Ba's Algorithm 1 in PyTorch's arrangement, in float64: L2 decay added to the gradient,
+    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)."""
+    p = p.double().clone()
+    m = torch.zeros_like(p)
+    v = torch.zeros_like(p)
+    for t, g in enumerate(grads, 1):
+        g = g.double() + wd * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr / (1 - b1 ** t) * m / (v.sqrt() / math.sqrt(1 - b2 ** t) + eps)
+    return p
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.01])
+def test_adam_is_algorithm_1(wd):
+    g = torch.Generator().manual_seed(1)
+    p0 = torch.randn(50, generator=g)
+    grads = [torch.randn(50, generator=g) for _ in range(200)]
+    p = p0.clone().requires_grad_()
+    opt = Adam([p], lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=wd)
+    for gr in grads:
+        p.grad = gr.clone()
+        opt.step()
+    ref = _adam_reference(p0, grads, 1e-2, 0.8, 0.99, 1e-6, wd)
+    assert torch.allclose(p.detach().double(), ref, rtol=0, atol=1e-5)
+    # and PyTorch's Adam takes the same path, up to its square root's last bits
+    q = p0.clone().requires_grad_()
+    topt = torch.optim.Adam([q], lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=wd)
+    for gr in grads:
+        q.grad = gr.clone()
+        topt.step()
+    assert torch.allclose(p, q, rtol=0, atol=1e-5)
+
+
+def test_adam_keeps_a_step_count_per_parameter():
+    """A parameter without a gradient is left alone and its bias corrections count only its own steps."""
+    a, b = torch.zeros(3, requires_grad=True), torch.zeros(3, requires_grad=True)
+    opt = Adam([a, b], lr=0.1)
+    a.grad = torch.ones(3)
+    opt.step()
+    assert torch.equal(b, torch.zeros(3))
+    b.grad = torch.ones(3)
+    opt.step()
+    # step 1 of a constant gradient moves by lr (the bias corrections undo the averages' zero start)
+    assert torch.allclose(b, torch.full((3,), -0.1), atol=1e-6)
+    assert opt.state[a]["step"] == 2 and opt.state[b]["step"] == 1
+
+
+def test_adam_refuses_bad_settings():
+    p = [torch.zeros(1, requires_grad=True)]
+    with pytest.raises(ValueError, match="lr=0"):
+        Adam(p, lr=0)
+    with pytest.raises(ValueError, match="betas"):
+        Adam(p, betas=(0.9, 1.0))
