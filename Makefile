@@ -11,7 +11,7 @@ CHAPTERS := toy_csvae celeba_csvae cycle_vae vae_playground acai domain_translat
 # to CHAPTERS and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
 PENDING :=
 
-.PHONY: test unit nbval book html browser chromium gpu cross-cpu clean
+.PHONY: test unit nbval book page html browser chromium gpu cross-cpu clean
 
 # The same bits on every x86-64 CPU with AVX2 (vaelab/cpu.py holds the same values and says why): the pages
 # are published from one machine and re-executed by CI on another. vaelab sets torch's at import; NumPy and
@@ -49,6 +49,12 @@ book: $(STAMP)
 	  $(BIN)/papermill --cwd book book/$$c.ipynb book/$$c.ipynb -p profile book || exit 1; \
 	done
 	$(MAKE) html
+
+# one chapter into _build/pages/: make page C=toy_csvae ARGS='-p profile smoke -p train True -y "seeds: [0]"'
+page: $(STAMP)
+	@case " $(CHAPTERS) " in *" $(C) "*) ;; *) echo "C=$(C): say which chapter, one of: $(CHAPTERS)"; exit 2;; esac
+	mkdir -p _build/pages
+	$(BIN)/papermill --cwd book book/$(C).ipynb _build/pages/$(C).ipynb $(ARGS)
 
 html: $(STAMP)
 	$(BIN)/jupyter-book build . --config _config.yml --toc book/_toc.yml
