@@ -10,10 +10,10 @@ vector maths, ATen's reductions, the probes (:mod:`vaelab.metrics.probes`, the c
 the judges' forward passes, MIG/DCI/SAP. The emulated CPU (QEMU user mode; by default an Intel Skylake with
 AVX2 and FMA, ``GenuineIntel``) runs the same script under the same pins (:mod:`vaelab.cpu`), so a row that
 differs is a computation whose bits depend on the processor: MKL's vendor dispatch, an approximate
-reciprocal or square root, a cache-size-dependent blocking. QEMU computes the IEEE operations (add, multiply,
-FMA, divide, square root) exactly as hardware does; its approximate reciprocals (``rcpps``, ``rsqrtps``) are
-exact, unlike any real CPU's, so a computation that uses them differs here too, as it would between Intel and
-AMD. It runs about 30-50 times slower than the host: two to four minutes. Exit status 1 if any row differs.
+reciprocal or square root, a cache-size-dependent blocking. QEMU is not a real Intel CPU (it has no AVX-512,
+and its approximate instructions need not round as Intel's do), so rows that agree are evidence, not proof,
+that an Intel machine computes the same bits. It runs about 40 times slower than the host: three to four
+minutes. Exit status 1 if any row differs.
 """
 from __future__ import annotations
 

@@ -111,3 +111,19 @@ def test_adam_refuses_bad_settings():
         Adam(p, lr=0)
     with pytest.raises(ValueError, match="betas"):
         Adam(p, betas=(0.9, 1.0))
+
+
+def test_cross_cpu_fingerprints_are_the_same_in_another_process():
+    """benchmarks/cross_cpu.py --native (what it compares with an emulated CPU) gives, in a fresh process, the
+    bits this process computes: the evaluations are run-to-run deterministic, as nbval needs."""
+    import importlib.util
+
+    path = REPO / "benchmarks" / "cross_cpu.py"
+    spec = importlib.util.spec_from_file_location("cross_cpu", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    here = mod.fingerprints()
+    out = subprocess.run([sys.executable, str(path), "--native"], capture_output=True, text=True, check=True).stdout
+    rows = dict(line.rsplit(None, 1) for line in out.splitlines()[1:] if line.strip())
+    assert {k.strip(): v for k, v in rows.items()} == here
+    assert len(here) == 22
