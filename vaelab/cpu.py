@@ -13,12 +13,12 @@ floating-point sums are added or how a function is approximated:
   ``AVX2`` branch exists only on Intel CPUs, and elsewhere MKL falls back to its automatic branch;
 * NumPy dispatches some loops to AVX-512 and its OpenBLAS picks a kernel per CPU model
   (``NPY_DISABLE_CPU_FEATURES``, ``OPENBLAS_CORETYPE``);
-* PyTorch's float32 square root is not correctly rounded, and its last bits differ between CPUs whatever
-  the pins: :func:`sqrt` replaces it where the book's numbers depend on it (Adam in the probes,
+* PyTorch's float32 square root is not correctly rounded, and its last bits differ between this AMD EPYC
+  and an emulated Intel CPU whatever the pins: :func:`sqrt` replaces it where the book's numbers depend on it (Adam in the probes,
   :mod:`vaelab.optim`; the procedural datasets' distance fields).
 
 Last-bit differences are harmless for one forward pass, but a probe trained for thousands of Adam steps on
-the codes amplifies them: an Intel Xeon with AVX-512 and an AMD EPYC without it printed the cycle VAE's probe
+the codes amplifies them: an Intel Xeon and an AMD EPYC printed the cycle VAE's probe
 table up to 0.4 points apart from the same weights, and nbval failed on five pages.
 ``benchmarks/cross_cpu.py`` (``make cross-cpu``) compares fingerprints of every kind of computation the
 evaluations run on this CPU and on an emulated Intel one.
