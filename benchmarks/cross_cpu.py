@@ -95,6 +95,16 @@ def fingerprints() -> dict:
         mu, _ = vae.encode(faces)
         out["conv VAE encode, decode"] = _h(torch.cat([mu.flatten(), vae.decode(mu).flatten()]))
         out["digit judge"] = _h(digits(torch.rand(64, 1, 28, 28, generator=g)))
+    # NumPy's GEMM (OpenBLAS, Haswell kernels): the lines metric and VQ-VAE's nearest codebook vectors
+    from vaelab.metrics.interpolation import closest_line
+    from vaelab.models.ae_baselines import VQVAE, VQVAEConfig
+
+    an, bn = torch.randn(300, 256, generator=g).numpy(), torch.randn(256, 2048, generator=g).numpy()
+    out["GEMM 300x256x2048 (NumPy)"] = _h([an @ bn, an.astype(np.float64) @ bn.astype(np.float64)])
+    out["closest reference line (64)"] = _h(np.concatenate(closest_line(lines.sample(64, seed=1)[0][:, 0])))
+    torch.manual_seed(0)
+    vq = VQVAE(VQVAEConfig(latent=16)).eval()
+    out["VQ-VAE nearest codebook vector"] = _h(vq.quantize(torch.randn(300, 256, generator=g) * 0.1, chunk=128)[0])
     codes = torch.randn(200, 6, generator=g).numpy()
     fac = np.stack([codes[:, 0] > 0, codes[:, 1] > 0.5], 1).astype(float)
     d = dis.dci(codes[:150], fac[:150], codes[150:], fac[150:], model="gbt", n_estimators=20)

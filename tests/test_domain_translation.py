@@ -155,6 +155,7 @@ def test_face_judge_learns_an_attribute_it_can_see():
     acc = judge.attribute_accuracy(x, y)
     assert acc["Eyeglasses"][1] == pytest.approx(50.0)
     assert acc["Eyeglasses"][0] > 90.0
+    assert judge.attribute_accuracy(x, y, reading=judge.read(x)) == acc  # a reading passed in: the same answer
     out = judge.read(x[:5])
     assert out["attrs"].shape == (5, 1) and out["factors"].shape == (5, 14)
     # float input in [0, 1] reads the same as uint8

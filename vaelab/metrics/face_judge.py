@@ -136,10 +136,11 @@ class FaceJudge(nn.Module):
         k = len(self.cfg.attributes)
         return {"attrs": torch.sigmoid(out[:, :k]), "factors": out[:, k:]}
 
-    def attribute_accuracy(self, x: torch.Tensor, attrs: torch.Tensor) -> dict:
+    def attribute_accuracy(self, x: torch.Tensor, attrs: torch.Tensor, reading: dict | None = None) -> dict:
         """Per-attribute test accuracy in % at threshold ½, plus the rate of the commoner value (what a
-        judge that always answers it scores): ``{name: (accuracy, majority)}``."""
-        pred = self.read(x)["attrs"] > 0.5
+        judge that always answers it scores): ``{name: (accuracy, majority)}``. ``reading``: :meth:`read` of
+        ``x`` when the caller has it already (the ResNet is then not run again)."""
+        pred = (self.read(x) if reading is None else reading)["attrs"] > 0.5
         truth = attrs.cpu().bool()
         acc = (pred == truth).float().mean(0) * 100
         rate = truth.float().mean(0)
