@@ -25,6 +25,7 @@ export ONEDNN_MAX_CPU_ISA ?= AVX2
 export MKL_CBWR ?= COMPATIBLE
 export OPENBLAS_CORETYPE ?= Haswell
 export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+export OPENBLAS_NUM_THREADS ?= 1
 endif
 
 $(STAMP): requirements.txt pyproject.toml

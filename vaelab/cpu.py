@@ -12,7 +12,8 @@ floating-point sums are added or how a function is approximated:
   fixed cache sizes, deterministic reductions) is the one MKL documents as the same on Intel and AMD; its
   ``AVX2`` branch exists only on Intel CPUs, and elsewhere MKL falls back to its automatic branch;
 * NumPy dispatches some loops to AVX-512 and its OpenBLAS picks a kernel per CPU model
-  (``NPY_DISABLE_CPU_FEATURES``, ``OPENBLAS_CORETYPE``);
+  (``NPY_DISABLE_CPU_FEATURES``, ``OPENBLAS_CORETYPE``) and splits some products' sums among as many threads
+  as there are cores (``OPENBLAS_NUM_THREADS``: one);
 * PyTorch's float32 square root is not correctly rounded, and its last bits differ between this AMD EPYC
   and an emulated Intel CPU whatever the pins: :func:`sqrt` replaces it where the book's numbers depend on it (Adam in the probes,
   :mod:`vaelab.optim`; the procedural datasets' distance fields).
@@ -28,9 +29,11 @@ so importing :mod:`vaelab` (which calls it) right after ``import torch`` is earl
 read theirs when they load, which ``import torch`` already does, so the Makefile exports :data:`PINS` for every
 command it runs (``make test``, ``make book``, ``make gpu``). A value the user has set is kept, and
 ``VAELAB_NATIVE_CPU=1`` turns the pins off (maybe faster with AVX-512, not measured here; the pages' numbers may then differ in
-their last digits). On the 2-core AMD EPYC they cost nothing measurable: the CelebA chapter's seed-0 evaluation
-took 203.0 s pinned and 201.8 s not, its judge 45.6 s and 46.5 s (one run each). ``COMPATIBLE`` slows a
-large GEMM (2048 x 1024 x 1024) about 2.8 times, but the book's GEMMs are small.
+their last digits). On the 2-core AMD EPYC the pins cost nothing measurable where convolutions dominate (the
+CelebA chapter's seed-0 evaluation took 203.0 s pinned and 201.8 s not, its judge 45.6 s and 46.5 s; one run
+each), but ``COMPATIBLE`` makes MKL's GEMM two to three times slower (2048 x 1024 x 1024: 2.8 times; a probe's
+10,000 x 256 x 10: 2.8 times), so the evaluations' big and skinny products go to NumPy's OpenBLAS instead,
+which the pins make the same on every CPU (:mod:`vaelab.blas`, the lines metric, VQ-VAE's codebook search).
 """
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ PINS = {
     "MKL_CBWR": "COMPATIBLE",
     "OPENBLAS_CORETYPE": "Haswell",
     "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+    "OPENBLAS_NUM_THREADS": "1",
 }
 OPT_OUT = "VAELAB_NATIVE_CPU"
 
@@ -72,7 +76,26 @@ def pin(environ=None) -> dict:
         return {}
     added = {k: v for k, v in PINS.items() if k not in env}
     env.update(added)
+    if environ is None and "OPENBLAS_NUM_THREADS" in added:
+        _one_openblas_thread()
     return added
+
+
+def _one_openblas_thread() -> None:
+    """OpenBLAS reads ``OPENBLAS_NUM_THREADS`` when it loads, which ``import torch`` (through NumPy) may have
+    done already: set its thread count at run time too. One thread: some of OpenBLAS's products (a long inner
+    dimension) split their sums among the threads, so the bits would depend on the core count; and its
+    threads, spinning after each call, slow PyTorch's OpenMP threads down. Callers with big products
+    parallelise over rows instead (:func:`vaelab.metrics.interpolation.closest_line`)."""
+    import sys
+
+    if "numpy" not in sys.modules:
+        return
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return
+    ThreadpoolController().select(internal_api="openblas").limit(limits=1)
 
 
 def sqrt(x: torch.Tensor) -> torch.Tensor:

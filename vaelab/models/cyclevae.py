@@ -87,6 +87,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from ..blas import Linear
 from ..losses import gaussian_kl, reparameterize
 from ..optim import Adam
 from ..train import Step
@@ -309,9 +310,9 @@ class Classifier(nn.Module):
     def __init__(self, z_dim: int, num_classes: int):
         super().__init__()
         self.fc_model = nn.Sequential(OrderedDict([
-            ("fc_1", nn.Linear(z_dim, 256)), ("fc_1_bn", nn.BatchNorm1d(256)), ("LeakyRelu_1", nn.LeakyReLU(0.2)),
-            ("fc_2", nn.Linear(256, 256)), ("fc_2_bn", nn.BatchNorm1d(256)), ("LeakyRelu_2", nn.LeakyReLU(0.2)),
-            ("fc_3", nn.Linear(256, num_classes)),
+            ("fc_1", Linear(z_dim, 256)), ("fc_1_bn", nn.BatchNorm1d(256)), ("LeakyRelu_1", nn.LeakyReLU(0.2)),
+            ("fc_2", Linear(256, 256)), ("fc_2_bn", nn.BatchNorm1d(256)), ("LeakyRelu_2", nn.LeakyReLU(0.2)),
+            ("fc_3", Linear(256, num_classes)),
         ]))
 
     def forward(self, z):
