@@ -30,8 +30,9 @@ endif
 
 # Speed, not bits: glibc's malloc asks the kernel for transparent huge pages for its big blocks. The
 # evaluations allocate and free 10-300 MB temporaries on every batch (the judge's ResNet activations, the
-# probes' codes), and without this each one is faulted in 4 KiB page by page: reading 1,024 faces with the
-# judge took 1.85 million page faults and 5.4 s, with it 0.09 million and 4.5 s (same outputs). glibc 2.35+.
+# probes' codes), and without this each one is faulted in 4 KiB page by page: a process that reads 1,024
+# faces with the judge four times took 1.85 million page faults and 5.4 s a read (median), with it 0.09
+# million and 4.5 s (same outputs; one A/B run on the 2-core EPYC). glibc 2.35+; ignored elsewhere.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
 $(STAMP): requirements.txt pyproject.toml
