@@ -130,3 +130,32 @@ def test_provenance_reads_every_saved_record(tmp_path):
     text = report.provenance_summary(recs)
     assert text.startswith("2 runs of profile book, seeds 0, 1, trained on cpu") and "1.5 min in all" in text
     assert report.provenance_summary({}) == "No run of this page was loaded from saved weights."
+
+
+def test_run_name_keeps_a_readers_data_apart_from_the_books_runs():
+    from vaelab import runs
+
+    assert runs.run_name("csvae", 2) == "csvae-s2"
+    assert runs.run_name("glasses", 0, "celeba") == "glasses-celeba-s0"
+
+
+class _Named(Exception):
+    pass
+
+
+@pytest.mark.parametrize("dataset,want", [("toyfaces", "glasses-s0"), ("celeba", "glasses-celeba-s0")])
+def test_domain_translation_names_its_runs_by_dataset(monkeypatch, dataset, want):
+    """Training on CelebA writes weights/domain_translation/glasses-celeba-s0, never over the book's glasses-s0."""
+    from vaelab import runs
+    from vaelab.chapters import domain_translation as dt
+
+    D = dt.load_data(dt.PROFILES["smoke"], "toyfaces", progress=False)
+
+    def obtain(chapter, name, *a, **k):
+        raise _Named(name)
+
+    monkeypatch.setattr(runs, "obtain", obtain)
+    P = params.validate(profile="smoke", train=True, device="cpu", seeds=[0])
+    with pytest.raises(_Named) as got:
+        dt.run(P, {**D, "dataset": dataset}, {"model": None}, domains=("glasses",), progress=False)
+    assert str(got.value) == want

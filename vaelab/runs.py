@@ -22,6 +22,13 @@ CKPT_MIN_ITERATIONS = 100
 ROOT = REPO
 
 
+def run_name(slug: str, seed: int, data: str | None = None) -> str:
+    """A run's file name: ``<slug>-s<seed>``, or ``<slug>-<data>-s<seed>`` for a run on other data than the
+    book's (e.g. ``data="celeba"``), so that training on a reader's data never overwrites the committed
+    weights of the book's runs."""
+    return f"{slug}-s{seed}" if data is None else f"{slug}-{data}-s{seed}"
+
+
 def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(weights.config_dict(config), sort_keys=True).encode()).hexdigest()[:12]
 

@@ -372,7 +372,8 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
                 return evaluate(m, S, judge, names, found["directions"], ref)
 
             model, rec, metrics = runs.obtain(
-                CHAPTER, f"{SLUG[name]}-s{seed}", model, run_config(name, model, params, D["dataset"], base_sha),
+                CHAPTER, runs.run_name(SLUG[name], seed, None if D["dataset"] == "toyfaces" else D["dataset"]), model,
+                run_config(name, model, params, D["dataset"], base_sha),
                 data, batch_size=profile.batch_size, iterations=iters, seed=seed, device=params.device,
                 train=params.train, save=params.profile != "smoke", storage=STORAGE, evaluate=evaluate_,
                 progress=progress, log_every=max(iters // 20, 1))

@@ -370,7 +370,7 @@ def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -
         for seed in params.seeds:
             model = build(seed)
             model, rec, metrics = runs.obtain(
-                CHAPTER, f"{domain}-s{seed}", model,
+                CHAPTER, runs.run_name(domain, seed, None if D["dataset"] == "toyfaces" else D["dataset"]), model,
                 run_config(domain, model, params, S["n_train"], D["dataset"]), train,
                 batch_size=profile.batch_size, iterations=profile.iterations, seed=seed, device=params.device,
                 train=params.train, save=params.profile != "smoke", storage=STORAGE,
