@@ -5,6 +5,7 @@ import torch
 
 from vaelab.chapters import cycle_vae as cv
 from vaelab.chapters import cycle_vae_figures as cf
+from vaelab.chapters import cycle_vae_findings as cvf
 from vaelab.data import sprites
 from vaelab.models.cyclevae import CycleVAE, CycleVAEConfig
 
@@ -165,10 +166,10 @@ def test_findings_compare_with_the_paper_and_the_ablation_test():
                   "MNIST 16/16, no reverse cycle": [{"z_test": 40.0, "s_test": 97.0}, {"z_test": 42.0, "s_test": 97.4}]})
     d = {"mnist": {"probe_train": {"y": torch.tensor([1, 1, 2])}, "probe_test": {"y": torch.tensor([1, 2, 2, 2])},
                    "n_classes": 10}}
-    text = cv.findings(R, d, experiments=("MNIST 16/16",))
+    text = cvf.findings(R, d, experiments=("MNIST 16/16",))
     assert "13.0 ± 1.4 %" in text and "below the paper's 17.56 %" in text and "above the paper's 98.35 %" in text
     assert "scores 25.0 %" in text
-    ab = cv.ablation_findings(R)
+    ab = cvf.ablation_findings(R)
     p = cv.report.welch_p([12.0, 14.0], [40.0, 42.0])
     assert f"13.0 % with the reverse cycle, 41.0 % without (Welch p = {p:.2g}, a significant difference)" in ab
     assert np.isfinite(p) and p < 0.05
@@ -193,7 +194,7 @@ def test_swap_findings_report_the_judge_and_the_sprite_truth():
                                          "recon_mse": 0.005},
                                         {"swap_mse": 0.02, "copy_class_mse": 0.05, "copy_style_mse": 0.016,
                                          "recon_mse": 0.007}]})
-    text = cv.swap_findings(R)
+    text = cvf.swap_findings(R)
     assert "digit in 85.0 ± 7.1 % of the swaps and the style source's in 3.0 ± 1.4 %" in text
     p = cv.report.paired_p([0.01, 0.02], [0.03, 0.05])
     assert f"below the 0.0400 of copying the class source (paired p = {p:.2g})" in text
@@ -217,15 +218,15 @@ def test_interpolation_strips_end_with_the_class_source():
 def test_degenerate_findings_name_the_runs_where_z_beats_s():
     R = _results({"MNIST 16/16": [{"z_test": 20.0, "s_test": 95.0}],
                   "ToySprites 512/64": [{"z_test": 40.0, "s_test": 2.0}]})
-    text = cv.degenerate_findings(R)
+    text = cvf.degenerate_findings(R)
     assert "ToySprites 512/64 (class read from s at 2.0 %, from z at 40.0 %) is in that degenerate" in text
     assert "MNIST" not in text
-    assert "none is in that degenerate state" in cv.degenerate_findings(_results({"MNIST 16/16": [{"z_test": 20.0, "s_test": 95.0}]}))
+    assert "none is in that degenerate state" in cvf.degenerate_findings(_results({"MNIST 16/16": [{"z_test": 20.0, "s_test": 95.0}]}))
 
 
 def test_findings_skip_experiments_without_a_paper_row():
     R = _results({"MNIST 16/16, no reverse cycle": [{"z_test": 40.0, "s_test": 97.0}]})
-    assert cv.findings(R, {}, experiments=("MNIST 16/16, no reverse cycle",)) == ""
+    assert cvf.findings(R, {}, experiments=("MNIST 16/16, no reverse cycle",)) == ""
 
 
 def test_sprites_data_keep_the_factors_that_render_the_test_images():

@@ -3,7 +3,8 @@ training and the paper's classification table. Figures: :mod:`vaelab.chapters.cy
 
 Experiments (:data:`EXPERIMENTS`): MNIST at (z, s) = (16, 16) and (64, 64) with the reference's nets,
 ToySprites (:mod:`vaelab.data.sprites`) in place of Reed's 2D Sprites at the paper's (512, 64), and the
-ablation without the reverse cycle at MNIST (16, 16).
+ablation without the reverse cycle at MNIST (16, 16). :data:`REED` is the sprite experiment on Reed's real
+2D Sprites for readers who have them (:mod:`vaelab.chapters.cycle_vae_reed`; the page's ``sprites="reed"``).
 
 Metrics (:func:`evaluate`), on held-out images:
 
@@ -56,11 +57,24 @@ EXPERIMENTS = {
 }
 TABLE_EXPERIMENTS = ("MNIST 16/16", "MNIST 64/64", "ToySprites 512/64")
 ABLATION = ("MNIST 16/16", "MNIST 16/16, no reverse cycle")
+#: the same sprite experiment on Reed et al.'s real 2D Sprites (page parameter ``sprites="reed"``; data:
+#: :mod:`vaelab.chapters.cycle_vae_reed`); its weights are ``reed-s<seed>``, never ToySprites'
+REED = "2D Sprites 512/64"
+KNOWN = {**EXPERIMENTS, REED: Experiment("sprites", 512, 64, True, "reed")}
+SPRITE_SETS = {"toysprites": "ToySprites 512/64", "reed": REED}
+
+
+def experiments(sprites: str = "toysprites", names=tuple(EXPERIMENTS)) -> tuple:
+    """``names`` with the ToySprites experiment replaced by the one on ``sprites`` ("toysprites" | "reed")."""
+    if sprites not in SPRITE_SETS:
+        raise ValueError(f"sprites must be one of {', '.join(SPRITE_SETS)}, got {sprites!r}")
+    return tuple(SPRITE_SETS[sprites] if n == SPRITE_SETS["toysprites"] else n for n in names)
 
 #: Jha et al., Table 1, "Ours": (z train, z test, s train, s test) accuracy in %; the sprites row is
 #: Reed et al.'s 2D Sprites (672 characters), ours is ToySprites (500 identities)
 PAPER = {"MNIST 16/16": (17.72, 17.56, 99.72, 98.35), "MNIST 64/64": (26.04, 26.55, 99.95, 98.33),
          "ToySprites 512/64": (11.55, 11.47, 98.53, 97.16)}
+PAPER[REED] = PAPER["ToySprites 512/64"]
 PROBE_COLUMNS = {"z_train": "z train %", "z_test": "z test %", "s_train": "s train %", "s_test": "s test %"}
 
 
@@ -136,25 +150,32 @@ def sprites_data(profile: Profile) -> dict:
             "n_classes": sprites.N_IDENTITIES}
 
 
-def load_data(datasets, profile: Profile, data_root) -> dict:
+def load_data(datasets, profile: Profile, data_root, sprites: str = "toysprites") -> dict:
+    """MNIST from ``data_root/mnist``; the sprites are ToySprites, or with ``sprites="reed"`` Reed's 2D Sprites
+    from ``data_root`` (``data_root/sprites`` or ``data_root/data/sprites`` also work)."""
+    experiments(sprites)  # checks the name
     out = {}
     if "mnist" in datasets:
         out["mnist"] = mnist_data(profile, root=data_root / "mnist")
     if "sprites" in datasets:
-        out["sprites"] = sprites_data(profile)
+        if sprites == "reed":
+            from .cycle_vae_reed import reed_data
+            out["sprites"] = reed_data(profile, data_root)
+        else:
+            out["sprites"] = sprites_data(profile)
     return out
 
 
 # --------------------------------------------------------------------------------------------- runs
 def build(name: str) -> CycleVAE:
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
-    e = EXPERIMENTS[name]
+    if name not in KNOWN:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(KNOWN)}")
+    e = KNOWN[name]
     return CycleVAE(CycleVAEConfig(arch=e.dataset, z_dim=e.z_dim, s_dim=e.s_dim, reverse_cycle=e.reverse_cycle))
 
 
 def iterations(name: str, profile: Profile) -> int:
-    return profile.mnist_iterations if EXPERIMENTS[name].dataset == "mnist" else profile.sprites_iterations
+    return profile.mnist_iterations if KNOWN[name].dataset == "mnist" else profile.sprites_iterations
 
 
 def run_config(name: str, model: CycleVAE, profile_name: str, seed: int, n_pairs: int) -> dict:
@@ -273,24 +294,25 @@ def run(params, experiments=tuple(EXPERIMENTS), D: dict | None = None, progress:
     ``("judge: digit", 0)`` when an MNIST experiment is asked for."""
     profile = PROFILES[params.profile]
     for name in experiments:
-        if name not in EXPERIMENTS:
-            raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
-    datasets = {EXPERIMENTS[n].dataset for n in experiments}
-    D = D if D is not None else load_data(datasets, profile, params.data_root)
+        if name not in KNOWN:
+            raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(KNOWN)}")
+    datasets = {KNOWN[n].dataset for n in experiments}
+    if D is None:
+        D = load_data(datasets, profile, params.data_root, "reed" if REED in experiments else "toysprites")
     out, J = {}, None
     if "mnist" in datasets:
         J = judge(params, D, progress)
         out[("judge: digit", 0)] = J
     for name in experiments:
-        d = D[EXPERIMENTS[name].dataset]
+        d = D[KNOWN[name].dataset]
         train = {k: v.to(params.device) for k, v in d["train"].items()}
         its = iterations(name, profile)
-        jm = J["model"] if J is not None and EXPERIMENTS[name].dataset == "mnist" else None
+        jm = J["model"] if J is not None and KNOWN[name].dataset == "mnist" else None
         for seed in params.seeds:
             torch.manual_seed(seed)
             model = build(name)
             model, rec, metrics = runs.obtain(
-                CHAPTER, f"{EXPERIMENTS[name].slug}-s{seed}", model,
+                CHAPTER, f"{KNOWN[name].slug}-s{seed}", model,
                 run_config(name, model, params.profile, seed, len(train["x1"])), train,
                 batch_size=profile.batch_size, iterations=its, seed=seed, device=params.device, train=params.train,
                 save=params.profile != "smoke", lr_schedule=lr_schedule(its, profile.lr_drop_at),
@@ -325,84 +347,3 @@ def chance(d: dict) -> float:
     """Accuracy (%) of always guessing the probes' most frequent training class, on the test codes."""
     top = torch.bincount(torch.as_tensor(d["probe_train"]["y"]), minlength=d["n_classes"]).argmax()
     return 100 * float((torch.as_tensor(d["probe_test"]["y"]) == top).float().mean())
-
-
-def _ms(results, name, key):
-    v = report.per_seed(results, name, key)
-    return f"{np.mean(v):.1f} ± {report.sd(v):.1f} %"
-
-
-def findings(results: dict, D: dict, experiments=TABLE_EXPERIMENTS) -> str:
-    """The table's verdict, one sentence per experiment, from the per-seed numbers."""
-    out = []
-    for name in experiments:
-        z, s = report.per_seed(results, name, "z_test"), report.per_seed(results, name, "s_test")
-        if not z or name not in PAPER:
-            continue
-        base = chance(D[EXPERIMENTS[name].dataset])
-        pz, ps = PAPER[name][1], PAPER[name][3]
-        zv = "below" if np.mean(z) < pz else "above"
-        sv = "below" if np.mean(s) < ps else "above"
-        out.append(f"{name}: the class is read from z at {_ms(results, name, 'z_test')} on test codes "
-                   f"({zv} the paper's {pz:.2f} %; guessing the commonest class scores {base:.1f} %) "
-                   f"and from s at {_ms(results, name, 's_test')} ({sv} the paper's {ps:.2f} %).")
-    return " ".join(out)
-
-
-def ablation_findings(results: dict, pair=ABLATION) -> str:
-    """Does the reverse cycle matter? Welch's t-test over seeds on each probe and swap number."""
-    with_, without = pair
-    parts = []
-    for key, what in (("z_test", "class read from z (test)"), ("s_test", "class read from s (test)"),
-                      ("swap_acc", "swaps judged as the class source's digit"),
-                      ("swap_leak", "swaps judged as the style source's digit")):
-        a, b = report.per_seed(results, with_, key), report.per_seed(results, without, key)
-        if not a or not b:
-            continue
-        p = report.welch_p(a, b)
-        if not np.isfinite(p):
-            test = NO_TEST
-        else:
-            test = f"Welch p = {p:.2g}, " + ("a significant difference" if p < 0.05 else "no significant difference")
-        parts.append(f"{what}: {np.mean(a):.1f} % with the reverse cycle, {np.mean(b):.1f} % without ({test})")
-    return "; ".join(parts) + "." if parts else ""
-
-
-def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
-    """What the swaps show, one sentence per experiment, from the per-seed numbers."""
-    out = []
-    for name in experiments:
-        parts = []
-        share, truth = report.per_seed(results, name, "style_share"), report.per_seed(results, name, "style_share_truth")
-        if share:
-            parts.append(f"the style source accounts for {_ms(results, name, 'style_share')} of the swaps' pixel "
-                         "variance" + (f" (true sprites: {np.mean(truth):.1f} %)" if truth else ""))
-        if report.per_seed(results, name, "swap_acc"):
-            parts.append(f"the judge sees the class source's digit in {_ms(results, name, 'swap_acc')} of the swaps "
-                         f"and the style source's in {_ms(results, name, 'swap_leak')}")
-        sw = report.per_seed(results, name, "swap_mse")
-        if sw:
-            cmp = []
-            for key, what in (("copy_style_mse", "copying the style source"), ("copy_class_mse", "copying the class source")):
-                cp = report.per_seed(results, name, key)
-                rel = "below" if np.mean(sw) < np.mean(cp) else "not below"
-                cmp.append(f"{rel} the {np.mean(cp):.4f} of {what} ({report.paired_text(sw, cp)})")
-            parts.append(f"the swaps are {np.mean(sw):.4f} (MSE) from the true sprites, " + " and ".join(cmp)
-                         + f", with reconstructions at {np.mean(report.per_seed(results, name, 'recon_mse')):.4f}")
-        if parts:
-            out.append(f"{name}: " + "; ".join(parts) + ".")
-    return " ".join(out)
-
-
-def degenerate_findings(results: dict, experiments=TABLE_EXPERIMENTS) -> str:
-    """Which experiments have z reading the class better than s on test codes: the degenerate direction in
-    which s holds little and z holds everything (reference issue #3)."""
-    out = []
-    for name in experiments:
-        z, s = report.per_seed(results, name, "z_test"), report.per_seed(results, name, "s_test")
-        if z and s and np.mean(s) < np.mean(z):
-            out.append(f"{name} (class read from s at {np.mean(s):.1f} %, from z at {np.mean(z):.1f} %)")
-    if not out:
-        return "In every experiment above, s reads the class better than z: none is in that degenerate state."
-    return "At this training length " + "; ".join(out) + (" is" if len(out) == 1 else " are") + \
-        " in that degenerate direction: z reads the class better than s."

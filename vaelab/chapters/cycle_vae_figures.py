@@ -80,3 +80,16 @@ def loss_curves(results: dict, names, seed: int):
     """The logged losses of one seed of each named experiment."""
     hist = {name: results[(name, seed)]["record"]["history"] for name in names}
     return plots.loss_curves(hist, keys=["autoencoder/recon", "autoencoder/kl", "reverse/reverse"], logy=("autoencoder/kl",))
+
+
+def sprite_colourings(te: dict, n: int) -> dict:
+    """The t-SNE colourings of the first ``n`` test sprites: one part of the identity (hair) and one
+    unspecified factor (ToySprites' direction; Reed's viewpoint, the cell's index within its action)."""
+    from ..data import sprites
+
+    if "direction" in te:  # ToySprites: the generator's factors
+        hair = sprites.identity_factors(te["y"][:n])["hair"]
+        return {"hair": (hair, list(sprites.HAIRS)), "direction": (te["direction"][:n], list(sprites.DIRECTIONS))}
+    hair, view = te["hair"][:n].long(), te["view"][:n].long()
+    return {"hair": (hair, [f"hair {k}" for k in range(int(hair.max()) + 1)]),
+            "viewpoint": (view, [f"view {k}" for k in range(4)])}

@@ -72,18 +72,21 @@ def toy_csvae(results: dict, profile_name: str = "book") -> "pd.DataFrame":  # n
     ])
 
 
-def cycle_vae(results: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: F821
-    """Jha et al.'s Table 1 (the class read from frozen z and from frozen s, test accuracy %)."""
+def cycle_vae(results: dict, profile_name: str = "book", sprites: str = "toysprites") -> "pd.DataFrame":  # noqa: F821
+    """Jha et al.'s Table 1 (the class read from frozen z and from frozen s, test accuracy %); ``sprites``:
+    the page's sprite set ("toysprites" | "reed")."""
     from . import cycle_vae as ch
 
     p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
     rows = []
-    for name in ch.TABLE_EXPERIMENTS:
+    for name in ch.experiments(sprites, ch.TABLE_EXPERIMENTS):
         paper = ch.PAPER.get(name)
-        data = ch.EXPERIMENTS[name].dataset
+        data = ch.KNOWN[name].dataset
         its = p.mnist_iterations if data == "mnist" else p.sprites_iterations
         setup = _length(its, ref.mnist_iterations if data == "mnist" else ref.sprites_iterations)
-        if data == "sprites":
+        if name == ch.REED:
+            setup += "; probes on held-out frames of the training split's characters"
+        elif data == "sprites":
             setup += "; ToySprites (500 identities) for Reed's 2D Sprites (672)"
         for key, what, col in (("z_test", "class from z, test", 1), ("s_test", "class from s, test", 3)):
             rows.append(_row(results, name, key, f"{name}: {what} (%)", f"{paper[col]:.2f}" if paper else NO_NUMBER,
