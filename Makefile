@@ -97,14 +97,21 @@ chromium:
 browser: html chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider book_check
 
-# retrains every chapter's book profile on a CUDA machine, rewriting weights and notebooks
+# retrains every chapter's book profile on a CUDA machine, rewriting weights and notebooks; each chapter's
+# wall time (training, evaluation and figures) is printed and kept in _build/gpu_times.txt for the README
 gpu: $(STAMP)
+	mkdir -p _build && : > _build/gpu_times.txt
 	for c in $(CHAPTERS); do \
+	  t0=$$(date +%s); \
 	  $(BIN)/papermill --cwd book book/$$c.ipynb book/$$c.ipynb -p profile book -p train True -p device cuda || exit 1; \
+	  echo "$$c: $$(( $$(date +%s) - t0 )) s" | tee -a _build/gpu_times.txt; \
 	done
 	for c in $(PENDING); do \
+	  t0=$$(date +%s); \
 	  $(BIN)/papermill --cwd book pending/$$c.ipynb book/$$c.ipynb -p profile book -p train True -p device cuda || exit 1; \
+	  echo "$$c: $$(( $$(date +%s) - t0 )) s" | tee -a _build/gpu_times.txt; \
 	done
+	nvidia-smi --query-gpu=name --format=csv,noheader | tee -a _build/gpu_times.txt || true
 
 # fingerprints of the evaluations' computations on this CPU and on an emulated Intel CPU (QEMU user mode,
 # Debian's qemu-user); fails if any differs. Not part of `make test`: about four minutes under emulation
