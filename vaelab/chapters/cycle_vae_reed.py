@@ -4,7 +4,8 @@ have the files (:func:`vaelab.data.sprites.load_reed`; the page's ``-p sprites r
 Jha et al. pair two frames of the same character; the specified factor is the character. A class probe can
 only be tested on classes it was trained on, and Reed's validation and test splits hold other characters,
 so everything comes from the training split's characters: its frames (animations 0–19, the 20 action ×
-viewpoint cells; the 21st is not in every character's file) are shuffled once (seed 0) and cut into the
+viewpoint cells; a 21st cell, outside them, is dropped as CompVis's loader drops it) are shuffled once by
+a fixed generator and cut into the
 probe's test frames, the probe's training frames and the training pool, in that order; each pool frame is
 paired with another frame of its character. The generator's truth (the ToySprites-only swap metrics) does
 not exist here and is left out. Characters 2j and 2j+1 differ only in the weapon, which not every action
