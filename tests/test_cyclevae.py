@@ -1,11 +1,15 @@
-"""Cycle-consistent VAE: shapes, the loss terms by hand, the two steps, the schedule, the probe."""
+"""Cycle-consistent VAE: shapes, the loss terms by hand, the two steps, the schedule, the probe, the authors'
+checkpoint."""
+import hashlib
 import math
+import shutil
 
 import pytest
 import torch
 
-from vaelab.models.cyclevae import (Classifier, CycleVAE, CycleVAEConfig, fit_probe, load_reference_state_dicts,
-                                    lr_schedule, reference_iterations)
+from vaelab.models.cyclevae import (REFERENCE_DIR, Classifier, CycleVAE, CycleVAEConfig, fit_probe,
+                                    load_reference_checkpoint, load_reference_state_dicts, lr_schedule,
+                                    reference_iterations, verify_reference)
 from vaelab.train import Trainer
 
 torch.set_num_threads(1)  # small convolutions: extra threads only contend on a shared CPU
@@ -225,3 +229,68 @@ def test_probe_classifier():
     # a code without class information stays near chance
     noise = torch.randn(1200, 16, generator=g)
     assert fit_probe(noise[:1000], y[:1000], noise[1000:], y[1000:], epochs=3, seed=0)[1] < 0.3
+
+
+def test_encode_sampled_is_mu_plus_sigma_eps_from_the_generator():
+    m = model()
+    x = images(3)
+    mu, s = m.encode(x)
+    with torch.no_grad():
+        lv = m.encoder(x)[1]  # train mode: per-image statistics, as encode
+    rng = torch.get_rng_state()
+    z, s2 = m.encode_sampled(x, torch.Generator().manual_seed(7))
+    assert torch.equal(rng, torch.get_rng_state())                 # the global RNG is untouched
+    assert torch.equal(s2, s) and not z.requires_grad and m.training
+    eps = torch.randn(3, 16, generator=torch.Generator().manual_seed(7))
+    assert torch.allclose(z, mu + (0.5 * lv).exp() * eps, atol=1e-6)    # the known sample
+    assert torch.equal(m.encode_sampled(x, torch.Generator().manual_seed(7))[0], z)   # same seed, same sample
+    assert not torch.allclose(m.encode_sampled(x, torch.Generator().manual_seed(8))[0], z)
+    # the mode convention of encode: eval mode restored, running averages with instance_stats=False
+    m.eval()
+    mu_run = m.encode(x, instance_stats=False)[0]
+    with torch.no_grad():
+        lv_run = m.encoder(x)[1]
+    z_run = m.encode_sampled(x, torch.Generator().manual_seed(7), instance_stats=False)[0]
+    assert torch.allclose(z_run, mu_run + (0.5 * lv_run).exp() * eps, atol=1e-6) and not m.training
+
+
+def test_encode_sampled_averages_to_the_mean_with_the_posterior_spread():
+    m = model()
+    with torch.no_grad():
+        m.encoder.style_logvar.bias.fill_(1.0)   # sigma ~ e^0.5: the noise is not negligible
+    x = images(2)
+    mu, _ = m.encode(x)
+    n = 4000   # per-image statistics: each copy of an image has the same posterior, with its own noise
+    z = m.encode_sampled(x.repeat(n, 1, 1, 1), torch.Generator().manual_seed(0))[0].view(n, 2, 16)
+    with torch.no_grad():
+        sd = (0.5 * m.encoder(x)[1]).exp()
+    assert ((z.mean(0) - mu).abs() < 5 * sd / n ** 0.5).all()               # the mean within 5 standard errors
+    assert torch.allclose(z.std(0), sd, rtol=0.1)
+
+
+def test_reference_checkpoint_hashes_and_a_tampered_copy_is_refused(tmp_path):
+    sums = dict(reversed(line.split()) for line in (REFERENCE_DIR / "SHA256SUMS").read_text().splitlines())
+    assert set(sums) == {"encoder", "decoder"} and (REFERENCE_DIR / "LICENSE").is_file()
+    for name, digest in sums.items():
+        assert hashlib.sha256((REFERENCE_DIR / name).read_bytes()).hexdigest() == digest, name
+    assert set(verify_reference()) == {"encoder", "decoder"}
+    copy = tmp_path / "ref"
+    shutil.copytree(REFERENCE_DIR, copy)
+    raw = bytearray((copy / "decoder").read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    (copy / "decoder").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="decoder: sha256 .* differs"):
+        load_reference_checkpoint(copy)
+    (copy / "encoder").unlink()
+    with pytest.raises(FileNotFoundError, match="encoder is missing"):
+        load_reference_checkpoint(copy)
+
+
+def test_reference_checkpoint_loads_into_the_reference_nets():
+    rng = torch.get_rng_state()
+    m = load_reference_checkpoint()
+    assert torch.equal(rng, torch.get_rng_state()) and not m.training
+    assert (m.cfg.arch, m.cfg.z_dim, m.cfg.s_dim) == ("mnist", 16, 16)
+    sd = torch.load(REFERENCE_DIR / "encoder", map_location="cpu", weights_only=True)
+    assert torch.equal(m.encoder.conv_model.convolution_1.weight, sd["conv_model.convolution_1.weight"])
+    assert m.encoder.conv_model.convolution_1_in.running_var.abs().sum() > 0

@@ -296,9 +296,24 @@ class Trainer:
 
     def fit(self, resume: bool = True) -> TrainResult:
         """Train for ``iterations`` iterations (resuming from ``ckpt_path`` when it exists)."""
+        self.start(resume)
+        bar = self._bar = tqdm(total=self.iterations, initial=self.it, desc=self.desc, disable=not self.progress,
+                               mininterval=1.0, leave=False)
+        while self.it < self.iterations:
+            self.step()
+        bar.close()
+        self._bar = None
+        return self.finish()
+
+    # The three parts of :meth:`fit`, for a driver that interleaves several trainers (``vaelab.gpu_jobs``
+    # replays each one's CUDA graph on a stream of its own): ``start``, then ``step`` until ``done``, then
+    # ``finish``.
+    def start(self, resume: bool = True) -> None:
+        """Resume from ``ckpt_path`` (or seed the RNG), switch to train mode and capture the iteration."""
         self._init_bookkeeping()
         self._elapsed_before = 0.0
         self._t0 = time.perf_counter()
+        self._bar = None
         if resume and self.ckpt_path is not None and self.ckpt_path.exists():
             # on the CPU: RNG states must stay CPU byte tensors; model and optimisers move their own state
             sd = torch.load(self.ckpt_path, map_location="cpu", weights_only=False)
@@ -306,34 +321,39 @@ class Trainer:
         else:
             torch.manual_seed(self.seed)
         self.model.train()
-        bar = tqdm(total=self.iterations, initial=self.it, desc=self.desc, disable=not self.progress,
-                   mininterval=1.0, leave=False)
-        graph = self._graph = None
+        self._graph = None
         if self.iterations - self.it > 4:  # capture warms up on 3 real iterations
-            graph = self._graph = self._try_capture()
-            bar.update(self.it - bar.n)
-        while self.it < self.iterations:
-            self._apply_lr()
-            if graph is not None:
-                graph.replay()
-            else:
-                self._iteration()
-            self.it += 1
-            bar.update(1)
-            if self.it % self.log_every == 0 or self.it == self.iterations:
-                self._check_and_log(bar)
-            if self.ckpt_path is not None and self.it % self.ckpt_every == 0:
-                self._raise_if_nonfinite()  # never checkpoint weights that saw a NaN
-                self._save_checkpoint()
-            if self.callback is not None:
-                self.callback(self.it, self)
-        bar.close()
+            self._graph = self._try_capture()
+
+    @property
+    def done(self) -> bool:
+        return self.it >= self.iterations
+
+    def step(self) -> None:
+        """One iteration, with the log, checkpoint and callback that fall on it."""
+        self._apply_lr()
+        if self._graph is not None:
+            self._graph.replay()
+        else:
+            self._iteration()
+        self.it += 1
+        if self._bar is not None:
+            self._bar.update(1)
+        if self.it % self.log_every == 0 or self.it == self.iterations:
+            self._check_and_log(self._bar)
+        if self.ckpt_path is not None and self.it % self.ckpt_every == 0:
+            self._raise_if_nonfinite()  # never checkpoint weights that saw a NaN
+            self._save_checkpoint()
+        if self.callback is not None:
+            self.callback(self.it, self)
+
+    def finish(self) -> TrainResult:
+        """Check and log the last interval, wait for the device, switch to eval mode."""
         self._check_and_log(None)
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         self.model.eval()
-        return TrainResult(self.history, self._elapsed(), self.it, graph is not None, self.capture_note)
-
+        return TrainResult(self.history, self._elapsed(), self.it, self._graph is not None, self.capture_note)
 
     def advance(self, n: int) -> None:
         """Run ``n`` more iterations after :meth:`fit` (reusing its CUDA graph), with no logging,

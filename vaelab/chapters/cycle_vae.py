@@ -12,6 +12,9 @@ Metrics (:func:`evaluate`), on held-out images:
   (256-256 MLP, BatchNorm, LeakyReLU) is trained on frozen style means z, or on frozen class codes s, to
   predict the class (:func:`vaelab.models.cyclevae.fit_probe`); train and test accuracy in %. Low z
   accuracy means the class did not leak into the style code.
+* ``zs_train``/``zs_test``: the same probe on one posterior *sample* of z per image (mu + e^(logvar/2) eps,
+  the code the decoder sees in training; the protocol of the paper's z column). s is deterministic in this
+  model, so it has no sampled counterpart.
 * ``recon_mse``: per-element MSE of an image decoded from its own (z mean, s).
 * MNIST, on the pairs whose two digits differ: ``swap_acc``, how often a digit judge (a CNN trained on real
   MNIST) reads the *class source's* digit in the swapped image D(z(x_style), s(x_class)); ``swap_leak``, how
@@ -76,6 +79,10 @@ PAPER = {"MNIST 16/16": (17.72, 17.56, 99.72, 98.35), "MNIST 64/64": (26.04, 26.
          "ToySprites 512/64": (11.55, 11.47, 98.53, 97.16)}
 PAPER[REED] = PAPER["ToySprites 512/64"]
 PROBE_COLUMNS = {"z_train": "z train %", "z_test": "z test %", "s_train": "s train %", "s_test": "s test %"}
+#: the probes on one posterior sample of z per image (s has none: it is deterministic)
+PROBE_COLUMNS_SAMPLED = {"zs_train": "z sampled train %", "zs_test": "z sampled test %"}
+#: the streams of :func:`sampling_seed` for the sampled z of the probes' training and test codes
+SAMPLE_STREAMS = {"probe_train": 23, "probe_test": 29}
 
 
 @dataclass(frozen=True)
@@ -203,11 +210,25 @@ def judge(params, D: dict, progress: bool = True) -> dict:
     return {"model": model.cpu().eval(), "record": rec, "metrics": m}
 
 
+def sampling_seed(seed: int, stream: int) -> int:
+    """The seed of a posterior-sampling generator for run ``seed`` and ``stream`` (:data:`SAMPLE_STREAMS`)."""
+    return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
+
+
 @torch.no_grad()
-def codes(model: CycleVAE, x: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
-    """(style means, class codes) of x on the CPU, in batches."""
+def codes(model: CycleVAE, x: torch.Tensor, batch: int = 500,
+          sample_seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(style codes, class codes) of x on the CPU, in batches. The style codes are the posterior means, or
+    with an int ``sample_seed`` one posterior sample per image (``CycleVAE.encode_sampled``) from a CPU
+    generator seeded with it, drawn batch by batch in order. A model without ``encode_sampled`` (the tests'
+    deterministic oracles) gives its means either way."""
     model = model.cpu()
-    parts = [model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]
+    sampled = getattr(model, "encode_sampled", None) if sample_seed is not None else None
+    if sampled is None:
+        parts = [model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]
+    else:
+        g = torch.Generator().manual_seed(sample_seed)
+        parts = [sampled(x[i:i + batch], g) for i in range(0, len(x), batch)]
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
@@ -258,7 +279,11 @@ def _decode(model, z: torch.Tensor, s: torch.Tensor, batch: int = 500) -> torch.
 
 
 def evaluate(model: CycleVAE, d: dict, profile: Profile, seed: int, digit_judge=None) -> dict:
-    """The metrics of the module docstring for one trained model on its dataset's ``d``."""
+    """The metrics of the module docstring for one trained model on its dataset's ``d``. The sampled-z probe
+    (``zs_*``) runs last, on samples of seeds ``sampling_seed(seed, 23)`` (training codes) and ``(seed, 29)``
+    (test codes) with the probe seed of the others; the model's buffers (the instance norms' running
+    statistics, which every train-mode encoding updates) are restored after it, so it changes neither the
+    other metrics nor the saved weights. s is deterministic here: there is no sampled-s probe."""
     tr, te = d["probe_train"], d["probe_test"]
     device = next(model.parameters(), torch.empty(0)).device  # trained on a GPU: the probes train there too
     ztr, str_ = codes(model, tr["x"])
@@ -286,6 +311,15 @@ def evaluate(model: CycleVAE, d: dict, profile: Profile, seed: int, digit_judge=
         diff = y_style != y_class
         out["swap_acc"] = 100 * float((pred[diff] == y_class[diff]).float().mean())
         out["swap_leak"] = 100 * float((pred[diff] == y_style[diff]).float().mean())
+    buffers = {k: b.clone() for k, b in model.named_buffers()}
+    zs_tr, _ = codes(model, tr["x"], sample_seed=sampling_seed(seed, SAMPLE_STREAMS["probe_train"]))
+    zs_te, _ = codes(model, te["x"], sample_seed=sampling_seed(seed, SAMPLE_STREAMS["probe_test"]))
+    with torch.no_grad():
+        for k, b in model.named_buffers():
+            b.copy_(buffers[k])
+    acc_tr, acc_te = fit_probe(zs_tr, tr["y"], zs_te, te["y"], epochs=profile.probe_epochs, seed=seed,
+                               num_classes=d["n_classes"], device=device)
+    out["zs_train"], out["zs_test"] = 100 * acc_tr, 100 * acc_te
     return out
 
 

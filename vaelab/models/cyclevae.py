@@ -34,10 +34,9 @@ Checked against ananyahjha93/cycle-consistent-vae (the authors' code, PyTorch 0.
   ``Classifier`` = Linear(d, 256)-BN-LeakyReLU(0.2)-Linear(256, 256)-BN-LeakyReLU(0.2)-
   Linear(256, classes). Module names here are the reference's, so its state dicts load
   (see :func:`load_reference_state_dicts`). Checked on the repository's released
-  ``checkpoints/encoder`` and ``checkpoints/decoder`` (older head names, every shape equal):
-  on 2,000 MNIST test digits they reconstruct recognisably (MSE 0.056 with per-image
-  statistics, 0.090 with the running averages), and :func:`fit_probe` (10 epochs, 5,000
-  training codes) reads the class from s at 98.0 % and from z at 18.5 % test accuracy.
+  ``checkpoints/encoder`` and ``checkpoints/decoder`` (older head names, every shape equal;
+  committed under ``data/reference/``, :func:`load_reference_checkpoint`; the chapter
+  evaluates it beside the book's runs).
 * ``utils.py``: ``weights_init`` draws Conv2d and Linear weights from N(0, 0.05^2) with
   zero biases; ConvTranspose2d is not a Conv2d subclass, so the deconvolutions keep
   PyTorch's default init, as here. ``mse_loss`` and ``l1_loss`` are sums divided by
@@ -75,18 +74,22 @@ train mode and with the running averages in eval mode. The reference never calls
 therefore run the networks in train mode (per-image statistics) under ``no_grad`` by
 default and restore the mode afterwards (``instance_stats=False`` uses the running
 averages). The running buffers still follow PyTorch's update rule whenever the networks
-run in train mode, as in the reference.
+run in train mode, as in the reference. ``encode_sampled`` returns one posterior sample of z instead of its
+mean (the paper's Table 1 probes z so); :func:`load_reference_checkpoint` loads the authors' released MNIST model.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
+import hashlib
+from pathlib import Path
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
+from .. import REPO
 from ..blas import Linear
 from ..losses import gaussian_kl, reparameterize
 from ..optim import Adam
@@ -248,6 +251,15 @@ class CycleVAE(nn.Module):
             mu, _, s = self.encoder(x)
         return mu, s
 
+    def encode_sampled(self, x, generator: torch.Generator, instance_stats: bool = True):
+        """(one posterior sample z = mu + e^(logvar/2) eps, class code s): the code the decoder sees in
+        training. eps ~ N(0, I) is drawn on ``generator``'s device (a CPU generator: the same samples on any
+        device) from ``generator`` alone; the global RNG is untouched. Modes as :meth:`encode`."""
+        with self._mode(instance_stats):
+            mu, logvar, s = self.encoder(x)
+            eps = torch.randn(mu.shape, generator=generator, device=generator.device, dtype=mu.dtype)
+            return _sample(mu, logvar, eps.to(mu.device)), s
+
     def decode(self, z, s, instance_stats: bool = True):
         with self._mode(instance_stats):
             return self.decoder(z, s)
@@ -301,6 +313,58 @@ def load_reference_state_dicts(model: CycleVAE, encoder_sd: dict, decoder_sd: di
         missing = [k for k in missing if not k.endswith("num_batches_tracked")]
         if missing or unexpected:
             raise KeyError(f"{part}: missing {missing}, unexpected {unexpected}")
+
+
+#: the authors' released MNIST checkpoint (z 16, s 16), committed with its licence and sha256 sums
+REFERENCE_DIR = REPO / "data" / "reference" / "cycle_consistent_vae"
+REFERENCE_FILES = ("encoder", "decoder")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_reference(root=None) -> dict:
+    """Check ``encoder`` and ``decoder`` under ``root`` (default :data:`REFERENCE_DIR`) against its
+    ``SHA256SUMS``; return ``{name: path}``. Raises FileNotFoundError for a missing file and ValueError for
+    a file whose sha256 differs (or is not listed), naming the file."""
+    root = Path(REFERENCE_DIR if root is None else root)
+    sums_path = root / "SHA256SUMS"
+    if not sums_path.is_file():
+        raise FileNotFoundError(f"{sums_path} is missing: the reference checkpoint cannot be verified")
+    sums = {}
+    for line in sums_path.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[name.strip().lstrip("*")] = digest.lower()
+    out = {}
+    for name in REFERENCE_FILES:
+        path = root / name
+        if name not in sums:
+            raise ValueError(f"{path}: not listed in {sums_path}")
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing (listed in {sums_path})")
+        got = _sha256(path)
+        if got != sums[name]:
+            raise ValueError(f"{path}: sha256 {got} differs from {sums[name]} in {sums_path}")
+        out[name] = path
+    return out
+
+
+def load_reference_checkpoint(root=None) -> CycleVAE:
+    """The authors' released MNIST model (ananyahjha93/cycle-consistent-vae ``checkpoints/``, MIT; z = s = 16)
+    as a :class:`CycleVAE` in eval mode (``encode``/``decode`` set their own mode), after checking each file's
+    sha256 (:func:`verify_reference`). The global RNG is untouched."""
+    paths = verify_reference(root)
+    sds = {k: torch.load(p, map_location="cpu", weights_only=True) for k, p in paths.items()}
+    with torch.random.fork_rng(devices=[]):  # the initialisation draws weights that are then overwritten
+        model = CycleVAE(CycleVAEConfig(arch="mnist", z_dim=16, s_dim=16))
+    load_reference_state_dicts(model, sds["encoder"], sds["decoder"])
+    return model.eval()
 
 
 # ----------------------------------------------------------------- the probe
