@@ -232,25 +232,50 @@ def _results(values: dict) -> dict:
 
 
 def test_findings_compare_with_the_paper_and_the_ablation_test():
-    R = _results({"MNIST 16/16": [{"z_test": 12.0, "s_test": 99.0}, {"z_test": 14.0, "s_test": 99.2}],
-                  "MNIST 16/16, no reverse cycle": [{"z_test": 40.0, "s_test": 97.0}, {"z_test": 42.0, "s_test": 97.4}]})
+    R = _results({"MNIST 16/16": [{"z_test": 60.0, "zs_test": 12.0, "s_test": 99.0},
+                                  {"z_test": 70.0, "zs_test": 14.0, "s_test": 99.2}],
+                  "MNIST 16/16, no reverse cycle": [{"z_test": 40.0, "zs_test": 30.0, "s_test": 97.0},
+                                                    {"z_test": 42.0, "zs_test": 32.0, "s_test": 97.4}]})
     d = {"mnist": {"probe_train": {"y": torch.tensor([1, 1, 2])}, "probe_test": {"y": torch.tensor([1, 2, 2, 2])},
                    "n_classes": 10}}
-    text = cvf.findings(R, d, experiments=("MNIST 16/16",))
-    assert "13.0 ± 1.4 %" in text and "below the paper's 17.56 %" in text and "above the paper's 98.35 %" in text
-    assert "scores 25.0 %" in text
-    ab = cvf.ablation_findings(R)
-    p = cv.report.welch_p([12.0, 14.0], [40.0, 42.0])
-    assert f"13.0 % with the reverse cycle, 41.0 % without (Welch p = {p:.2g}, a significant difference)" in ab
+    authors = {"metrics": {"z_test": 67.04, "zs_test": 16.62, "s_test": 98.4}}
+    text = cvf.findings(R, d, experiments=("MNIST 16/16",), authors_result=authors)
+    assert "sample of z per image) the class is read from z at 13.0 ± 1.4 % on test codes, at or below the " \
+           "paper's 17.56 %; from the posterior means at 65.0 ± 7.1 %" in text
+    assert "at or above the paper's 98.35 %" in text and "scores 25.0 %" in text
+    assert "checkpoint, through the same probes: 16.6 % from sampled z, 67.0 % from the means, 98.4 % from s" in text
+    assert "in 1 of 1 experiments; the means read more of it than the samples in 1 of 1 and on the authors' " \
+           "checkpoint (67.0 against 16.6 %)." in text
+    ab = cvf.ablation_findings(R)  # decided under both protocols
+    p = cv.report.welch_p([12.0, 14.0], [30.0, 32.0])
+    assert f"sampled z (test): 13.0 % with the reverse cycle, 31.0 % without (Welch p = {p:.2g}, a significant " \
+           "difference)" in ab
     assert np.isfinite(p) and p < 0.05
+    p = cv.report.welch_p([60.0, 70.0], [40.0, 42.0])
+    assert f"the z means (test): 65.0 % with the reverse cycle, 41.0 % without (Welch p = {p:.2g}, no significant" in ab
+    R[("MNIST 16/16", 0)]["metrics"]["zs_test"] = R[("MNIST 16/16", 1)]["metrics"]["zs_test"] = 20.0
+    assert "20.0 ± 0.0 % on test codes, above the paper's 17.56 %" in cvf.findings(R, d, ("MNIST 16/16",))
+    assert "in 0 of 1 experiments" in cvf.findings(R, d, ("MNIST 16/16",))
+    R[("MNIST 16/16", 0)]["metrics"]["s_test"] = R[("MNIST 16/16", 1)]["metrics"]["s_test"] = 2.0
+    text = cvf.findings(R, d, ("MNIST 16/16",))
+    assert "s does not hold the class here" in text and "of 0 experiments" not in text
 
 
 def test_probe_table_puts_the_paper_row_under_ours():
-    R = _results({"MNIST 16/16": [{"z_train": 20.0, "z_test": 18.0, "s_train": 99.0, "s_test": 98.0}]})
+    R = _results({"MNIST 16/16": [{"z_train": 20.0, "z_test": 18.0, "zs_train": 11.0, "zs_test": 10.0,
+                                   "s_train": 99.0, "s_test": 98.0}]})
     t = cv.probe_table(R, experiments=("MNIST 16/16",))
     assert list(t.index) == ["MNIST 16/16 (ours)", "MNIST 16/16 (paper)"]
-    assert t.loc["MNIST 16/16 (paper)", "z test %"] == "17.56"
+    assert t.loc["MNIST 16/16 (paper)", "z sampled test %"] == "17.56"  # the paper's z under the sampled protocol
+    assert t.loc["MNIST 16/16 (paper)", "z means test %"] == "—"
+    assert t.loc["MNIST 16/16 (ours)", "z means test %"] == "18.00 ± 0.00"
+    assert t.loc["MNIST 16/16 (ours)", "z sampled test %"] == "10.00 ± 0.00"
     assert t.loc["MNIST 16/16 (ours)", "s test %"] == "98.00 ± 0.00"
+    authors = {"metrics": {"z_train": 70.0, "z_test": 67.04, "zs_train": 17.0, "zs_test": 16.62, "s_train": 99.0,
+                           "s_test": 98.4}}
+    t = cv.probe_table(R, experiments=("MNIST 16/16",), authors_result=authors)
+    assert list(t.index) == ["MNIST 16/16 (ours)", "MNIST 16/16 (paper)", cv.AUTHORS]
+    assert t.loc[cv.AUTHORS, "z sampled test %"] == "16.62" and t.loc[cv.AUTHORS, "z means test %"] == "67.04"
 
 
 def test_unknown_experiment_is_named():

@@ -82,3 +82,41 @@ def test_unfinished_runs_are_left_to_resume(tiny, capsys):
     gpu_jobs.train_run(TINY, tiny / "work", minutes=0, progress=False)
     assert cvl.import_runs(tiny / "work", progress=False) == []
     assert "not finished: resume it" in capsys.readouterr().out
+
+
+def _record(share):
+    its = (1000, 2000, 5000, 10_000, 93_700)
+    curve = {str(t): {"z_test": 70.0 - i, "zs_test": 15.0, "s_test": 95.0 + i, "swap_acc": 85.0, "swap_leak": 2.0,
+                      "style_share": share[i], "recon_mse": 0.05} for i, t in enumerate(its)}
+    return {"config": {"iterations": 93_700, "lr_drop_at": 0.8}, "curve": curve}
+
+
+def test_plateau_is_where_the_metric_stops_moving_by_more_than_the_tolerance():
+    assert cvl.plateau(_record([5.0, 10.0, 20.0, 20.5, 21.0]), "style_share") == 5000
+    assert cvl.plateau(_record([5.0, 10.0, 20.0, 30.0, 40.0]), "style_share") == 93_700   # still rising
+    assert cvl.plateau(_record([5.0, 5.0, 5.0, 5.0, 5.0]), "style_share") == 1000         # flat from the start
+
+
+def test_length_findings_state_the_ends_the_plateau_and_the_recomputation():
+    rec = _record([5.0, 10.0, 20.0, 20.5, 21.0])
+    authors = {"z_test": 67.0, "zs_test": 16.6, "s_test": 98.4, "swap_acc": 90.0, "style_share": 43.5}
+    last = dict(rec["curve"]["93700"])
+    text = cvl.length_findings(rec, last, authors, 17.56)
+    assert "sampled z goes from 15.0 % at 1,000 to 15.0 % at 93,700 (the paper: 17.56 %" in text
+    assert "from the means from 70.0 % at 1,000 to 66.0 % at 93,700" in text
+    assert "moves by at most one point per step from 5,000 iterations on" in text
+    assert text.endswith("equals the record's last point.")
+    last["s_test"] += 0.01
+    assert cvl.length_findings(rec, last, authors, 17.56).endswith("differs from the record's last point.")
+    table = cvl.curve_table(rec, last)
+    assert list(table.index)[-1] == "93,700, recomputed from the committed file"
+    assert table.loc["93,700", "s test %"] == "99.00" and table.iloc[-1]["s test %"] == "99.01"
+
+
+def test_convergence_figure_has_a_panel_per_group_on_a_log_axis():
+    from vaelab.chapters import cycle_vae_figures as cf
+    fig = cf.convergence(_record([5.0, 10.0, 20.0, 20.5, 21.0]), {"z_test": 67.0, "zs_test": 16.6}, 17.56)
+    assert len(fig.axes) == len(cf.CURVE_PANELS)
+    assert all(ax.get_xscale() == "log" for ax in fig.axes)
+    ys = fig.axes[3].lines[0].get_ydata()
+    assert list(ys) == [5.0, 10.0, 20.0, 20.5, 21.0]

@@ -93,3 +93,36 @@ def sprite_colourings(te: dict, n: int) -> dict:
     hair, view = te["hair"][:n].long(), te["view"][:n].long()
     return {"hair": (hair, [f"hair {k}" for k in range(int(hair.max()) + 1)]),
             "viewpoint": (view, [f"view {k}" for k in range(4)])}
+
+
+#: the convergence figure's panels: (title, [(metric key, label)])
+CURVE_PANELS = (("class read from z (test %)", (("z_test", "z means"), ("zs_test", "z sampled"))),
+                ("class read from s (test %)", (("s_test", "s"),)),
+                ("swaps judged (%)", (("swap_acc", "class source's digit"), ("swap_leak", "style source's digit"))),
+                ("style's share of swap variance (%)", (("style_share", "style share"),)))
+
+
+def convergence(record: dict, authors_metrics: dict | None = None, paper_z: float | None = None):
+    """The long run's curve (``record["curve"]``: iteration -> metrics) on a log axis, one panel per group of
+    :data:`CURVE_PANELS`; dotted lines: the authors' checkpoint's values through the same evaluation; the
+    paper's z (dashed) on the z panel; a grey line where the learning rate drops."""
+    its = sorted(int(k) for k in record["curve"])
+    fig, axes = plt.subplots(1, len(CURVE_PANELS), figsize=(3.4 * len(CURVE_PANELS), 3.0), constrained_layout=True)
+    drop = record["config"]["lr_drop_at"] * record["config"]["iterations"]
+    for ax, (title, series) in zip(axes, CURVE_PANELS):
+        for i, (key, label) in enumerate(series):
+            colour = f"C{i}"
+            ax.plot(its, [record["curve"][str(t)][key] for t in its], "o-", ms=3, color=colour, label=label)
+            if authors_metrics is not None and key in authors_metrics:
+                ax.axhline(authors_metrics[key], color=colour, ls=":", lw=1)
+        if paper_z is not None and series[0][0] == "z_test":
+            ax.axhline(paper_z, color="k", ls="--", lw=1, label="paper (z)")
+        ax.axvline(drop, color="0.7", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_title(title, fontsize=9)
+        if ax is axes[0] and authors_metrics is not None:
+            ax.plot([], [], "k:", lw=1, label="authors' checkpoint")
+        if len(series) > 1 or ax is axes[0]:
+            ax.legend(fontsize=7)
+    return fig

@@ -14,20 +14,40 @@ def _ms(results, name, key):
     return f"{np.mean(v):.1f} ± {report.sd(v):.1f} %"
 
 
-def findings(results: dict, D: dict, experiments=TABLE_EXPERIMENTS) -> str:
-    """The table's verdict, one sentence per experiment, from the per-seed numbers."""
-    out = []
+def findings(results: dict, D: dict, experiments=TABLE_EXPERIMENTS, authors_result: dict | None = None) -> str:
+    """The table's verdict, one sentence per experiment, from the per-seed numbers. The paper's z column is
+    compared with the sampled-z probe (the protocol under which the authors' own model gives the paper's numbers);
+    the means are reported beside it. ``authors_result``: the authors' checkpoint, quoted after MNIST 16/16."""
+    out, met, n, means_more = [], 0, 0, 0
     for name in experiments:
-        z, s = report.per_seed(results, name, "z_test"), report.per_seed(results, name, "s_test")
-        if not z or name not in PAPER:
+        z, zs, s = (report.per_seed(results, name, k) for k in ("z_test", "zs_test", "s_test"))
+        if not z or not zs or name not in PAPER:
             continue
         base = chance(D[KNOWN[name].dataset])
         pz, ps = PAPER[name][1], PAPER[name][3]
-        zv = "below" if np.mean(z) < pz else "above"
-        sv = "below" if np.mean(s) < ps else "above"
-        out.append(f"{name}: the class is read from z at {_ms(results, name, 'z_test')} on test codes "
-                   f"({zv} the paper's {pz:.2f} %; guessing the commonest class scores {base:.1f} %) "
-                   f"and from s at {_ms(results, name, 's_test')} ({sv} the paper's {ps:.2f} %).")
+        holds = np.mean(s) >= 50  # below this, s holds little of the class and a low z says nothing of the split
+        n += holds
+        met += holds and np.mean(zs) <= pz
+        means_more += holds and np.mean(z) > np.mean(zs)
+        sent = (f"{name}: by the paper's protocol (a probe on one posterior sample of z per image) the class is "
+                f"read from z at {_ms(results, name, 'zs_test')} on test codes, "
+                f"{'at or below' if np.mean(zs) <= pz else 'above'} the paper's {pz:.2f} %; from the posterior "
+                f"means at {_ms(results, name, 'z_test')}; and from s at {_ms(results, name, 's_test')} "
+                f"({'below' if np.mean(s) < ps else 'at or above'} the paper's {ps:.2f} %; guessing the commonest "
+                f"class scores {base:.1f} %).")
+        if not holds:
+            sent += (" s does not hold the class here, so a low z says nothing about the split: this experiment is "
+                     "left out of the count below.")
+        if name == "MNIST 16/16" and authors_result is not None:
+            m = authors_result["metrics"]
+            sent += (f" The authors' released checkpoint, through the same probes: {m['zs_test']:.1f} % from "
+                     f"sampled z, {m['z_test']:.1f} % from the means, {m['s_test']:.1f} % from s.")
+        out.append(sent)
+    if n:
+        out.append(f"Under the paper's protocol z holds no more of the class than the paper reports in {met} of "
+                   f"{n} experiments; the means read more of it than the samples in {means_more} of {n}"
+                   + (f" and on the authors' checkpoint ({authors_result['metrics']['z_test']:.1f} against "
+                      f"{authors_result['metrics']['zs_test']:.1f} %)" if authors_result is not None else "") + ".")
     return " ".join(out)
 
 
@@ -35,7 +55,8 @@ def ablation_findings(results: dict, pair=ABLATION) -> str:
     """Does the reverse cycle matter? Welch's t-test over seeds on each probe and swap number."""
     with_, without = pair
     parts = []
-    for key, what in (("z_test", "class read from z (test)"), ("s_test", "class read from s (test)"),
+    for key, what in (("zs_test", "class read from sampled z (test)"), ("z_test", "class read from the z means (test)"),
+                      ("s_test", "class read from s (test)"),
                       ("swap_acc", "swaps judged as the class source's digit"),
                       ("swap_leak", "swaps judged as the style source's digit")):
         a, b = report.per_seed(results, with_, key), report.per_seed(results, without, key)

@@ -110,3 +110,57 @@ def load(run: Run = CURVE_RUN, D: dict | None = None, digit_judge=None) -> dict 
     metrics = {} if D is None else cv.evaluate(copy.deepcopy(model).eval(), D[cv.KNOWN[run.experiment].dataset],
                                                   cv.PROFILES["book"], run.seed, digit_judge)
     return {"model": model.eval(), "record": rec, "metrics": metrics}
+
+
+#: the curve table's columns: metric key -> header
+CURVE_COLUMNS = {"zs_test": "z sampled test %", "z_test": "z means test %", "s_test": "s test %",
+                 "swap_acc": "swap: class source's digit %", "swap_leak": "swap: style source's digit %",
+                 "style_share": "style share %", "recon_mse": "recon MSE"}
+
+
+def curve_table(record: dict, recomputed: dict | None = None):
+    """One row per evaluated iteration of ``record["curve"]``; with ``recomputed`` (the page's evaluation of the
+    committed file), a last row for it, which must equal the row of the final iteration."""
+    import pandas as pd
+
+    its = sorted(int(k) for k in record["curve"])
+    rows = {f"{t:,}": record["curve"][str(t)] for t in its}
+    if recomputed is not None:
+        rows[f"{its[-1]:,}, recomputed from the committed file"] = recomputed
+    digits = {k: (4 if k == "recon_mse" else 2) for k in CURVE_COLUMNS}
+    return pd.DataFrame({name: {col: f"{m[k]:.{digits[k]}f}" for k, col in CURVE_COLUMNS.items()}
+                         for name, m in rows.items()}).T
+
+
+def plateau(record: dict, key: str, tolerance: float = 1.0) -> int:
+    """The first evaluated iteration after which ``key`` never moves by more than ``tolerance`` from one point to
+    the next (the last iteration when it still does at the end)."""
+    its = sorted(int(k) for k in record["curve"])
+    vals = [record["curve"][str(t)][key] for t in its]
+    start = its[-1]
+    for i in range(len(its) - 1, 0, -1):
+        if abs(vals[i] - vals[i - 1]) > tolerance:
+            break
+        start = its[i - 1]
+    return start
+
+
+def length_findings(record: dict, recomputed: dict, authors_metrics: dict, paper_z: float) -> str:
+    """What the long run shows, from its curve: where each headline number starts and ends, where the style share
+    stops rising, and whether the page's recomputation equals the record's last point."""
+    its = sorted(int(k) for k in record["curve"])
+    first, last = record["curve"][str(its[0])], record["curve"][str(its[-1])]
+    move = lambda k: f"{first[k]:.1f} % at {its[0]:,} to {last[k]:.1f} % at {its[-1]:,}"  # noqa: E731
+    same = all(recomputed.get(k) == v for k, v in last.items())
+    p = plateau(record, "style_share")
+    return (f"From {its[0]:,} to {its[-1]:,} iterations the class read from sampled z goes from {move('zs_test')} "
+            f"(the paper: {paper_z:.2f} %; the authors' checkpoint: {authors_metrics['zs_test']:.1f} %), from the "
+            f"means from {move('z_test')} (checkpoint: {authors_metrics['z_test']:.1f} %), and from s from "
+            f"{move('s_test')} (checkpoint: {authors_metrics['s_test']:.1f} %). The style's share of the swaps goes "
+            f"from {move('style_share')} (checkpoint: {authors_metrics['style_share']:.1f} %) and "
+            + (f"moves by at most one point per step from {p:,} iterations on" if p < its[-1]
+               else "still moves by more than one point at the last step")
+            + f"; the judge sees the class source's digit in {last['swap_acc']:.1f} % of the final swaps "
+              f"(checkpoint: {authors_metrics['swap_acc']:.1f} %). "
+            + ("The page's evaluation of the committed weights equals the record's last point."
+               if same else "The page's evaluation of the committed weights differs from the record's last point."))

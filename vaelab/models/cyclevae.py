@@ -82,7 +82,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
-import hashlib
 from pathlib import Path
 
 import torch
@@ -90,6 +89,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .. import REPO
+from ..weights import sha256
 from ..blas import Linear
 from ..losses import gaussian_kl, reparameterize
 from ..optim import Adam
@@ -320,14 +320,6 @@ REFERENCE_DIR = REPO / "data" / "reference" / "cycle_consistent_vae"
 REFERENCE_FILES = ("encoder", "decoder")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify_reference(root=None) -> dict:
     """Check ``encoder`` and ``decoder`` under ``root`` (default :data:`REFERENCE_DIR`) against its
     ``SHA256SUMS``; return ``{name: path}``. Raises FileNotFoundError for a missing file and ValueError for
@@ -348,7 +340,7 @@ def verify_reference(root=None) -> dict:
             raise ValueError(f"{path}: not listed in {sums_path}")
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing (listed in {sums_path})")
-        got = _sha256(path)
+        got = sha256(path)
         if got != sums[name]:
             raise ValueError(f"{path}: sha256 {got} differs from {sums[name]} in {sums_path}")
         out[name] = path
