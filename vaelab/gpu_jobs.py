@@ -244,6 +244,7 @@ def main(argv=None) -> int:
         train_job(a.out, a.minutes, a.work)
         return 0
     from .chapters import cycle_vae_length
+    torch.set_num_threads(2)  # the page's: its recomputation of the final weights must equal the record's
     print("saved:", ", ".join(cycle_vae_length.import_runs(a.folder)) or "nothing")
     return 0
 

@@ -9,6 +9,7 @@ from the rounded model, so the page's recomputation from the committed file equa
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import torch
@@ -43,6 +44,21 @@ def _evaluate(run: Run, state: dict, D: dict, digit_judge) -> dict:
     return cv.evaluate(_model(run, state), d, cv.PROFILES["book"], run.seed, jm)
 
 
+def _cached(run: Run, folder: Path, it: int, state: dict, D: dict, digit_judge) -> dict:
+    """The metrics of snapshot ``it`` in a worker ``folder``, kept beside it (``snapshot-<it>.metrics.json``, with
+    the snapshot file's sha256) so that a snapshot is evaluated once, also while the run still trains."""
+    snap, cache = folder / f"snapshot-{it}.pt", folder / f"snapshot-{it}.metrics.json"
+    digest = weights.sha256(snap) if snap.exists() else None
+    if digest is not None and cache.exists():
+        kept = json.loads(cache.read_text())
+        if kept.get("sha256") == digest:
+            return kept["metrics"]
+    metrics = _evaluate(run, state, D, digit_judge)
+    if digest is not None:
+        cache.write_text(json.dumps({"sha256": digest, "metrics": metrics}, indent=1) + "\n")
+    return metrics
+
+
 def _judge():
     from .. import params
     P = params.validate(profile="book", train=False, device="cpu")
@@ -50,10 +66,11 @@ def _judge():
     return cv.judge(P, D, progress=False)["model"], P
 
 
-def import_runs(folder: Path, progress: bool = True) -> list[str]:
+def import_runs(folder: Path, progress: bool = True, evaluate_unfinished: bool = False) -> list[str]:
     """Evaluate every finished run under ``folder`` (a worker folder, or a job's output with ``<group>.pt``
     files, unpacked first into ``checkpoints/jobs/``) and save it under ``weights/cycle_vae/``; unfinished runs
-    are left to resume. Returns the saved run keys."""
+    are left to resume (``evaluate_unfinished``: their snapshots so far are evaluated, and kept for the import
+    that saves them). Returns the saved run keys."""
     folder = Path(folder)
     work = folder
     if any(folder.glob("*.pt")):
@@ -71,6 +88,12 @@ def import_runs(folder: Path, progress: bool = True) -> list[str]:
             raise ValueError(f"{sub}: run {run.key} is not the job's (vaelab.gpu_jobs.JOB) as declared now; "
                              "refusing to save it under the job's name")
         if not rec["finished"]:
+            if evaluate_unfinished:
+                dataset = cv.KNOWN[run.experiment].dataset
+                if dataset not in D:
+                    D.update(cv.load_data({dataset}, cv.PROFILES["book"], P.data_root))
+                for it, state in entry["snapshots"].items():
+                    _cached(run, sub, it, state, D, judge_model)
             print(f"{run.key}: {rec['iterations']}/{run.iterations} iterations, not finished: resume it with "
                   f"`python -m vaelab.gpu_jobs worker --run {run.key} --work {work}`")
             continue
@@ -81,7 +104,7 @@ def import_runs(folder: Path, progress: bool = True) -> list[str]:
         for it, state in entry["snapshots"].items():
             if it == run.iterations and all(torch.equal(state[k], entry["final"][k]) for k in state):
                 continue  # the final weights: evaluated once, below
-            curve[str(it)] = _evaluate(run, state, D, judge_model)
+            curve[str(it)] = _cached(run, sub, it, state, D, judge_model)
             if progress:
                 print(f"{run.key} @ {it}: " + ", ".join(f"{k} {v:.2f}" for k, v in curve[str(it)].items()),
                       flush=True)
