@@ -151,7 +151,7 @@ def read_run(folder: Path) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ the job
-def train_job(out: Path, minutes: float, work: Path = Path("/tmp/vaelab-job"), runs=None) -> dict:
+def train_job(out: Path, minutes: float, work: Path = REPO / "checkpoints" / "jobs", runs=None) -> dict:
     """Train ``runs`` (default :data:`JOB`) on CUDA, one worker process each, for at most ``minutes`` in all;
     write one ``<group>.pt`` per group and ``job.json`` to ``out``."""
     runs = JOB if runs is None else runs
@@ -224,7 +224,7 @@ def main(argv=None) -> int:
     tr = sub.add_parser("train", help="the whole job on CUDA")
     tr.add_argument("--out", type=Path, required=True)
     tr.add_argument("--minutes", type=float, default=9.0)
-    tr.add_argument("--work", type=Path, default=Path("/tmp/vaelab-job"))
+    tr.add_argument("--work", type=Path, default=REPO / "checkpoints" / "jobs")
     im = sub.add_parser("import", help="evaluate and save a job's runs (CPU)")
     im.add_argument("folder", type=Path, help="a worker folder (work/) or a job's output folder (<group>.pt files)")
     a = ap.parse_args(argv)
