@@ -11,7 +11,7 @@ CHAPTERS := toy_csvae celeba_csvae cycle_vae vae_playground acai domain_translat
 # to CHAPTERS and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
 PENDING :=
 
-.PHONY: test checks unit nbval book page html browser chromium gpu cross-cpu clean
+.PHONY: test check-weights checks unit nbval book page html browser chromium gpu cross-cpu clean
 
 # The same bits on every x86-64 CPU with AVX2 (vaelab/cpu.py holds the same values and says why): the pages
 # are published from one machine and re-executed by CI on another. vaelab sets torch's at import; NumPy and
@@ -41,7 +41,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-test: $(STAMP) checks browser
+test: $(STAMP) check-weights checks browser
+
+# every committed record whole (its weights' and its config's sha256), each a run that a page declares today, and
+# every run and data file the pages load present (vaelab/check_weights.py; about a minute, trains nothing)
+check-weights: $(STAMP)
+	$(BIN)/python -m vaelab.check_weights
 
 # The unit tests and nbval in one pytest run on JOBS workers (pytest-xdist): a whole test file or a whole
 # page per worker at a time, handed out in the order below, so the longest (the CelebA page, the chapters'
@@ -97,8 +102,10 @@ chromium:
 browser: html chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider book_check
 
-# retrains every chapter's book profile on a CUDA machine, rewriting weights and notebooks; each chapter's
-# wall time (training, evaluation and figures) is printed and kept in _build/gpu_times.txt for the README
+# retrains every chapter's book profile on a CUDA machine, rewriting weights and notebooks (the one command that
+# replaces the book's records: VAELAB_OVERWRITE_WEIGHTS=1); each chapter's wall time (training, evaluation and
+# figures) is printed and kept in _build/gpu_times.txt for the README
+gpu: export VAELAB_OVERWRITE_WEIGHTS = 1
 gpu: $(STAMP)
 	mkdir -p _build && : > _build/gpu_times.txt
 	for c in $(CHAPTERS); do \

@@ -13,6 +13,7 @@ the number each chapter's issue bounds ("the book profile trains in under N minu
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -20,52 +21,7 @@ from pathlib import Path
 import torch
 
 from vaelab import params, runs
-
-
-def toy_csvae(P):
-    from vaelab.chapters import toy_csvae as toy
-    return toy.run(P, progress=False)
-
-
-def cycle_vae(P):
-    from vaelab.chapters import cycle_vae as cv
-    D = cv.load_data(("mnist", "sprites"), cv.PROFILES[P.profile], P.data_root)
-    return cv.run(P, D=D, progress=False)
-
-
-def vae_playground(P):
-    from vaelab.chapters import vae_playground as vp
-    from vaelab.chapters import vae_playground_conjoint as vc
-    R = vp.run_points(P, progress=False)
-    D = vc.data(vp.PROFILES[P.profile], root=P.data_root / "mnist")
-    J = vc.judges(P, D, progress=False)
-    return {**R, **J["runs"], **vc.run(P, D, J, progress=False)}
-
-
-def acai(P, part=(0, 1)):
-    from vaelab.chapters import acai as ac
-    D = ac.load_data(("lines", "mnist"), ac.PROFILES[P.profile], P.data_root)
-    k, n = part
-    return ac.run(P, D, todo=ac.runs_of(ac.PROFILES[P.profile], P.seeds)[k::n], progress=False)
-
-
-def domain_translation(P):
-    from vaelab.chapters import domain_translation as dt
-    D = dt.load_data(dt.PROFILES[P.profile], progress=False)
-    J = dt.judge(P, D, progress=False)
-    return {("judge", 0): J, **dt.run(P, D, J, progress=False)}
-
-
-def celeba_csvae(P):
-    from vaelab.chapters import celeba_csvae as cc
-    from vaelab.chapters import domain_translation as dt
-    D = dt.load_data(cc.PROFILES[P.profile], progress=False)
-    J = dt.judge(P, D, progress=False)
-    return {("judge", 0): J, **cc.run(P, D, J, progress=False)}
-
-
-CHAPTERS = {"toy_csvae": toy_csvae, "celeba_csvae": celeba_csvae, "cycle_vae": cycle_vae, "vae_playground": vae_playground, "acai": acai,
-            "domain_translation": domain_translation}
+from vaelab.chapters.registry import RUNS as CHAPTERS
 
 
 def printing_obtain(obtain):
@@ -88,7 +44,8 @@ def main():
     ap.add_argument("--profile", default="book")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--keep-weights", action="store_true",
-                    help="save the runs into weights/ (what `make gpu` does) instead of a scratch folder")
+                    help="save the runs into weights/, replacing the book's records (what `make gpu` does), instead of "
+                         "a scratch folder")
     ap.add_argument("--root", default=None,
                     help="write weights/ and checkpoints/ under this folder (e.g. an ignored one on a lent GPU "
                          "machine, fetched in parts afterwards)")
@@ -105,13 +62,15 @@ def main():
     print(f"{a.chapter}, profile {a.profile}, train=True on {P.device} ({name}), torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads, seeds {list(a.seeds)}")
     with tempfile.TemporaryDirectory() as tmp:
+        if a.keep_weights:
+            os.environ["VAELAB_OVERWRITE_WEIGHTS"] = "1"  # asked for: the runs replace the book's records
         if a.root:
             runs.ROOT = Path(a.root).resolve()
         elif not a.keep_weights:
             runs.ROOT = Path(tmp)
         runs.obtain = printing_obtain(runs.obtain)
         t0 = time.perf_counter()
-        results = acai(P, (k, n)) if a.chapter == "acai" else CHAPTERS[a.chapter](P)
+        results = CHAPTERS[a.chapter](P, part=(k, n)) if a.chapter == "acai" else CHAPTERS[a.chapter](P)
         total = time.perf_counter() - t0
     w = max(len(str(k)) for k in results) + 2
     print(f"{'run':<{w}}{'train s':>9}{'its':>8}{'it/s':>8}  captured")

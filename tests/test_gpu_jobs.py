@@ -67,7 +67,8 @@ def test_import_saves_the_curve_and_the_page_recomputes_its_last_point(tiny):
     assert {"z_test", "zs_test", "s_test", "swap_acc", "style_share"} <= set(rec["metrics"])
     cache = runs.ROOT / "checkpoints" / "jobs" / TINY.key / "snapshot-5.metrics.json"
     assert json.loads(cache.read_text())["metrics"] == rec["curve"]["5"]   # kept: a second import reuses it
-    assert cvl.import_runs(packed, progress=False) == [TINY.key]
+    assert cvl.import_runs(packed, progress=False) == []   # the record is there: kept unless asked
+    assert cvl.import_runs(packed, progress=False, overwrite=True) == [TINY.key]
     assert json.loads((tiny / "weights" / "cycle_vae" / f"{TINY.key}.json").read_text())["curve"] == rec["curve"]
     judge, P = cvl._judge()
     D = cv.load_data({"mnist"}, cv.PROFILES["book"], P.data_root)

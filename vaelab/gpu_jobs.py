@@ -227,6 +227,7 @@ def main(argv=None) -> int:
     tr.add_argument("--work", type=Path, default=REPO / "checkpoints" / "jobs")
     im = sub.add_parser("import", help="evaluate and save a job's runs (CPU)")
     im.add_argument("folder", type=Path, help="a worker folder (work/) or a job's output folder (<group>.pt files)")
+    im.add_argument("--overwrite", action="store_true", help="replace a run whose record is there already")
     a = ap.parse_args(argv)
     if a.cmd == "worker":
         if a.device == "cuda" and not torch.cuda.is_available():
@@ -245,7 +246,7 @@ def main(argv=None) -> int:
         return 0
     from .chapters import cycle_vae_length
     torch.set_num_threads(2)  # the page's: its recomputation of the final weights must equal the record's
-    print("saved:", ", ".join(cycle_vae_length.import_runs(a.folder)) or "nothing")
+    print("saved:", ", ".join(cycle_vae_length.import_runs(a.folder, overwrite=a.overwrite)) or "nothing")
     return 0
 
 

@@ -1,14 +1,17 @@
 """Train-or-load for a chapter's runs.
 
-A run is identified by ``weights/<chapter>/<name>.{pt,json}``. With ``train=False``
-a run is loaded when its record's config equals the requested one (hash verified);
-otherwise it is trained, resumably (a checkpoint under ``checkpoints/``, ignored by
-git), and — unless the profile is ``smoke`` — saved with its record.
+A run is its chapter, its name and its config (which holds the model, profile, dataset, seed and schedule): it
+lives at ``weights/<chapter>/<name>.{pt,json}`` when that record holds its config or no record is there, and
+otherwise beside it at ``<name>-<first 12 digits of the config's sha256>``. With ``train=False`` a run is loaded
+from whichever of the two holds exactly its config (hash verified); otherwise it is trained, resumably (a
+checkpoint under ``checkpoints/``, ignored by git), and, unless the profile is ``smoke``, saved with its record.
+A trained run never replaces an existing record (the book's weights) unless the overwrite is explicit
+(``overwrite=True``, or ``VAELAB_OVERWRITE_WEIGHTS=1`` for a whole page).
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import os
+from pathlib import Path
 
 import torch
 
@@ -30,13 +33,53 @@ def run_name(slug: str, seed: int, data: str | None = None) -> str:
 
 
 def config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(weights.config_dict(config), sort_keys=True).encode()).hexdigest()[:12]
+    return weights.config_sha256(config)[:12]
+
+
+def overwrite_requested() -> bool:
+    """``VAELAB_OVERWRITE_WEIGHTS=1``: the explicit overwrite for a whole page (retraining the book on purpose)."""
+    return os.environ.get("VAELAB_OVERWRITE_WEIGHTS", "0") == "1"
+
+
+def stems(chapter: str, name: str, config: dict) -> tuple[Path, Path]:
+    """The two places a run can live: ``weights/<chapter>/<name>`` and ``…/<name>-<config hash>``."""
+    base = ROOT / "weights" / chapter / name
+    return base, base.with_name(f"{name}-{config_hash(config)}")
+
+
+def find(chapter: str, name: str, config: dict) -> Path | None:
+    """The stem whose record holds exactly ``config``, or None."""
+    for stem in stems(chapter, name, config):
+        if weights.matching_record(stem, config) is not None:
+            return stem
+    return None
+
+
+def save_stem(chapter: str, name: str, config: dict, overwrite: bool = False) -> Path:
+    """Where a trained run is saved: its own name when no record is there (or ``overwrite``), else beside it
+    under its config's hash, so that no record of another config, and no committed record, is replaced."""
+    base, other = stems(chapter, name, config)
+    return base if overwrite or not base.with_suffix(".json").exists() else other
+
+
+#: when a list, :func:`lookup` appends ``(chapter, name, config, stem found or None)`` to it, and :func:`obtain`
+#: returns at once with the model untrained, the record found and its metrics (or empty ones): ``python -m
+#: vaelab.check_weights`` lists every run the pages declare this way, without training or evaluating anything
+CENSUS: list | None = None
+
+
+def lookup(chapter: str, name: str, config: dict) -> Path | None:
+    """:func:`find`, for a page that loads a run: the census (:data:`CENSUS`) sees it."""
+    stem = find(chapter, name, config)
+    if CENSUS is not None:
+        CENSUS.append((chapter, name, weights.config_dict(config), stem))
+    return stem
 
 
 def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, data: dict, *,
            batch_size: int, iterations: int, seed: int, device, train: bool, save: bool,
            evaluate=None, capture: bool | None = None, progress: bool = True, log_every: int = 500,
-           lr_schedule=None, storage: str = "float32"):
+           lr_schedule=None, storage: str = "float32", overwrite: bool | None = None):
     """Return ``(model, record, metrics)``; the model is in eval mode (``evaluate`` may have moved it).
 
     ``metrics = evaluate(model)``, computed once: for a trained run it is also stored in the record;
@@ -44,13 +87,17 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
     ``lr_schedule(iteration) -> factor`` scales every step's learning rate (the run config must say so).
     ``storage="float16"`` rounds the trained model to float16 before it is evaluated and saves it so (the
     run config must say so too, so that a float32 record is not taken for it).
+    ``overwrite`` (default: :func:`overwrite_requested`) lets the trained run replace the record of its name.
     """
     device = torch.device(device)
-    stem = ROOT / "weights" / chapter / name
+    if CENSUS is not None:
+        stem = lookup(chapter, name, run_config)
+        rec = weights.read_record(stem) if stem is not None else {}
+        return model.eval(), rec, dict(rec.get("metrics", {}))
     if not train:
-        rec = weights.matching_record(stem, run_config)
-        if rec is not None:
-            weights.load(stem, model)
+        stem = find(chapter, name, run_config)
+        if stem is not None:
+            _, rec = weights.load(stem, model)
             model = model.to(device).eval()
             return model, rec, (evaluate(model) if evaluate is not None else {})
     model = model.to(device)
@@ -73,7 +120,15 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
               "wall_s": result.wall_s, "history": result.history, "iterations": result.iterations,
               "captured": result.captured}
     if save:
-        record = weights.save(stem, model, config=run_config, metrics=metrics, seed=seed, device=device,
+        overwrite = overwrite_requested() if overwrite is None else overwrite
+        stem = save_stem(chapter, name, run_config, overwrite)
+        if stem.name != name:
+            base = stems(chapter, name, run_config)[0]
+            diff = weights.config_diff(weights.read_record(base).get("config", {}), run_config)
+            held = f"another configuration ({'; '.join(diff[:4])})" if diff else "a run of this configuration"
+            print(f"{chapter}/{name}: weights/{chapter}/{name} holds {held}; it is kept, and this run is saved "
+                  f"as {stem.name} (VAELAB_OVERWRITE_WEIGHTS=1 replaces it instead)", flush=True)
+        record = weights.save(stem, model, config=run_config, replace=True, metrics=metrics, seed=seed, device=device,
                               wall_s=result.wall_s, storage=storage, extra={"history": result.history,
                                                            "iterations": result.iterations,
                                                            "captured": result.captured})

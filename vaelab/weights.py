@@ -1,10 +1,11 @@
 """Weights records: ``<dir>/<run>.pt`` (a state_dict) beside ``<dir>/<run>.json``.
 
-The JSON record holds the config, metrics, seed, git commit, device name, torch
-version, wall seconds and the ``.pt`` file's sha256. Loading uses
-``torch.load(weights_only=True)`` and refuses a file whose hash differs from its record.
-Files are written to a temporary name and renamed, so an interrupted save never
-leaves a half-written weights file behind.
+The JSON record holds the config (and its sha256, so that a config edited by hand is refused), metrics, seed,
+git commit, device name, torch version, wall seconds and the ``.pt`` file's sha256. Loading uses
+``torch.load(weights_only=True)`` and refuses a file whose hash differs from its record. A save never replaces an
+existing record unless asked to (``replace=True``). Both files are written to temporary names first and then
+renamed, the weights before the record; a save interrupted between the two renames is completed by the next read
+(the new record is already whole beside the new weights), so a kill at any moment leaves one consistent pair.
 """
 from __future__ import annotations
 
@@ -72,10 +73,52 @@ def config_dict(config) -> dict:
     return json.loads(json.dumps(d))  # tuples -> lists, as they come back from JSON
 
 
-def _atomic_write_bytes(path: Path, write):
-    tmp = path.with_name(path.name + ".tmp")
+def config_sha256(config) -> str:
+    """The sha256 of a config's canonical JSON: a record stores it, and a run saved beside a record of another
+    config is named by its first 12 digits (:mod:`vaelab.runs`)."""
+    return hashlib.sha256(json.dumps(config_dict(config), sort_keys=True).encode()).hexdigest()
+
+
+def config_diff(a, b, prefix: str = "") -> list[str]:
+    """Where two configs differ, as ``key.sub: a -> b`` lines (nested dicts by dotted key)."""
+    a, b = config_dict(a), config_dict(b)
+    out = []
+    for k in sorted(set(a) | set(b), key=str):
+        va, vb = a.get(k, "(absent)"), b.get(k, "(absent)")
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += config_diff(va, vb, f"{prefix}{k}.")
+        elif va != vb:
+            out.append(f"{prefix}{k}: {va!r} -> {vb!r}")
+    return out
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
+
+
+def _write_tmp(path: Path, write) -> Path:
+    tmp = _tmp(path)
     write(tmp)
-    os.replace(tmp, path)
+    with open(tmp, "rb") as f:  # on disk before any rename: a crash after it never finds a short file
+        os.fsync(f.fileno())
+    return tmp
+
+
+def _finish_interrupted_save(path: Path) -> None:
+    """Complete a save that was killed after renaming its weights and before renaming its record: the weights
+    file then matches the record waiting in ``<run>.json.tmp``, which becomes the record. Otherwise a leftover
+    temporary file belongs to a save killed before its first rename and is left alone (the previous pair is
+    intact)."""
+    js, pt = path.with_suffix(".json"), path.with_suffix(".pt")
+    pending = _tmp(js)
+    if not (pending.exists() and pt.exists()):
+        return
+    try:
+        new = json.loads(pending.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    if new.get("sha256") == sha256(pt):
+        os.replace(pending, js)
 
 
 #: the largest finite float16 magnitude
@@ -105,8 +148,9 @@ def half_storage_(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, seed: int,
-         device, wall_s: float, extra: dict | None = None, storage: str = "float32") -> dict:
-    """Write ``path.pt`` and ``path.json``; returns the record. State entries that the model lists in its
+         device, wall_s: float, extra: dict | None = None, storage: str = "float32", replace: bool = False) -> dict:
+    """Write ``path.pt`` and ``path.json``; returns the record. An existing record is replaced only with
+    ``replace=True`` (otherwise :class:`WeightsError`, naming it). State entries that the model lists in its
     ``TRAINING_ONLY`` attribute (buffers needed only to continue training, e.g. VQ-VAE's EMA sums) are not
     written: the book's weights are for evaluation; a run's resume state lives in its checkpoint.
 
@@ -117,6 +161,9 @@ def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, se
     if storage not in ("float32", "float16"):
         raise ValueError(f"storage must be 'float32' or 'float16', got {storage!r}")
     path = Path(path).with_suffix("")
+    if path.with_suffix(".json").exists() and not replace:
+        raise WeightsError(f"{path.with_suffix('.json')} exists; a save replaces a record only when asked to "
+                           f"(replace=True)")
     path.parent.mkdir(parents=True, exist_ok=True)
     pt = path.with_suffix(".pt")
     state = {k: v.detach().cpu().contiguous() for k, v in _saved_state(model).items()}
@@ -128,10 +175,11 @@ def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, se
                     raise WeightsError(f"{type(model).__name__}.{k} is not float16-exact: round the model "
                                        "with half_storage_() before evaluating and saving it")
                 state[k] = h
-    _atomic_write_bytes(pt, lambda tmp: torch.save(state, tmp))
+    new_pt = _write_tmp(pt, lambda tmp: torch.save(state, tmp))
     record = {
         "run": path.name,
         "config": config_dict(config),
+        "config_sha256": config_sha256(config),
         "metrics": metrics,
         "seed": seed,
         "git_commit": git_commit(),
@@ -140,25 +188,38 @@ def save(path: os.PathLike, model: torch.nn.Module, *, config, metrics: dict, se
         "torch": torch.__version__,
         "wall_s": round(float(wall_s), 3),
         "file": pt.name,
-        "sha256": sha256(pt),
-        "bytes": pt.stat().st_size,
+        "sha256": sha256(new_pt),
+        "bytes": new_pt.stat().st_size,
         "storage": storage,
         **(extra or {}),
     }
-    _atomic_write_bytes(path.with_suffix(".json"),
+    new_js = _write_tmp(path.with_suffix(".json"),
                         lambda tmp: tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n"))
+    os.replace(new_pt, pt)  # a kill between these two renames is completed by _finish_interrupted_save
+    os.replace(new_js, path.with_suffix(".json"))
     return record
 
 
 def read_record(path: os.PathLike) -> dict:
-    js = Path(path).with_suffix(".json")
+    """The record at ``path``, checked against itself: a config that differs from the ``config_sha256`` it
+    was saved with (edited by hand) is refused, naming the file."""
+    path = Path(path).with_suffix("")
+    _finish_interrupted_save(path)
+    js = path.with_suffix(".json")
     if not js.exists():
         raise WeightsError(f"no weights record {js}; train the run (train=True) to create it")
     try:
-        return json.loads(js.read_text())
+        record = json.loads(js.read_text())
     except json.JSONDecodeError as e:
         raise WeightsError(f"weights record {js} is not valid JSON ({e}); restore it with "
-                           f"`git checkout -- {js.name}` or retrain") from e
+                           f"`git checkout -- {js}` or retrain") from e
+    if "config_sha256" not in record:
+        raise WeightsError(f"weights record {js} has no config_sha256, so an edit of its config could not be "
+                           f"told; restore it with `git checkout -- {js}` or retrain")
+    if config_sha256(record.get("config", {})) != record["config_sha256"]:
+        raise WeightsError(f"weights record {js}: its config does not match the config_sha256 it was saved with "
+                           f"(edited by hand?); refusing it. Restore it with `git checkout -- {js}` or retrain")
+    return record
 
 
 def load(path: os.PathLike, model: torch.nn.Module | None = None, map_location="cpu"):
@@ -194,6 +255,7 @@ def load(path: os.PathLike, model: torch.nn.Module | None = None, map_location="
 def matching_record(path: os.PathLike, config) -> dict | None:
     """The record at ``path`` if it exists and was trained with exactly ``config``, else None."""
     path = Path(path).with_suffix("")
+    _finish_interrupted_save(path)
     if not path.with_suffix(".json").exists():
         return None
     record = read_record(path)

@@ -378,7 +378,7 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
                 train=params.train, save=params.profile != "smoke", storage=STORAGE, evaluate=evaluate_,
                 progress=progress, log_every=max(iters // 20, 1))
             model = model.cpu().eval()
-            entry = {"model": model, "record": rec, "metrics": metrics, "directions": found["directions"]}
+            entry = {"model": model, "record": rec, "metrics": metrics, "directions": found.get("directions")}
             if name == "VAE":
                 base = entry
             out[(name, seed)] = entry

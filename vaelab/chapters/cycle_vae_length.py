@@ -66,11 +66,13 @@ def _judge():
     return cv.judge(P, D, progress=False)["model"], P
 
 
-def import_runs(folder: Path, progress: bool = True, evaluate_unfinished: bool = False) -> list[str]:
+def import_runs(folder: Path, progress: bool = True, evaluate_unfinished: bool = False,
+                overwrite: bool = False) -> list[str]:
     """Evaluate every finished run under ``folder`` (a worker folder, or a job's output with ``<group>.pt``
     files, unpacked first into ``checkpoints/jobs/``) and save it under ``weights/cycle_vae/``; unfinished runs
     are left to resume (``evaluate_unfinished``: their snapshots so far are evaluated, and kept for the import
-    that saves them). Returns the saved run keys."""
+    that saves them). A run whose record is there already is kept as it is unless ``overwrite``. Returns the saved
+    run keys."""
     folder = Path(folder)
     work = folder
     if any(folder.glob("*.pt")):
@@ -97,6 +99,10 @@ def import_runs(folder: Path, progress: bool = True, evaluate_unfinished: bool =
             print(f"{run.key}: {rec['iterations']}/{run.iterations} iterations, not finished: resume it with "
                   f"`python -m vaelab.gpu_jobs worker --run {run.key} --work {work}`")
             continue
+        stem = runs.ROOT / "weights" / cv.CHAPTER / run.key
+        if stem.with_suffix(".json").exists() and not overwrite:
+            print(f"{run.key}: weights/{cv.CHAPTER}/{run.key} exists and is kept (overwrite replaces it)")
+            continue
         dataset = cv.KNOWN[run.experiment].dataset
         if dataset not in D:
             D.update(cv.load_data({dataset}, cv.PROFILES["book"], P.data_root))
@@ -111,7 +117,7 @@ def import_runs(folder: Path, progress: bool = True, evaluate_unfinished: bool =
         metrics = _evaluate(run, entry["final"], D, judge_model)
         curve[str(run.iterations)] = metrics
         model = _model(run, entry["final"])
-        weights.save(runs.ROOT / "weights" / cv.CHAPTER / run.key, model, config=run_config(run), metrics=metrics,
+        weights.save(stem, model, config=run_config(run), metrics=metrics, replace=True,
                      seed=run.seed, device="cpu", wall_s=rec["wall_s"], storage="float16",
                      # where and with which torch it trained (the worker's record), not where it was evaluated
                      extra={"history": rec["history"], "iterations": rec["iterations"], "captured": rec["captured"],
@@ -124,12 +130,11 @@ def load(run: Run = CURVE_RUN, D: dict | None = None, digit_judge=None) -> dict 
     """The committed long run: ``{"model", "record", "metrics"}`` with the metrics recomputed from the committed
     float16 weights (``D`` and ``digit_judge`` as the page's), or None when it is not committed (the page then
     says so; it never trains it)."""
-    stem = runs.ROOT / "weights" / cv.CHAPTER / run.key
-    rec = weights.matching_record(stem, run_config(run))
-    if rec is None:
+    stem = runs.lookup(cv.CHAPTER, run.key, run_config(run))
+    if stem is None:
         return None
     model = cv.build(run.experiment)
-    weights.load(stem, model)
+    _, rec = weights.load(stem, model)
     metrics = {} if D is None else cv.evaluate(copy.deepcopy(model).eval(), D[cv.KNOWN[run.experiment].dataset],
                                                   cv.PROFILES["book"], run.seed, digit_judge)
     return {"model": model.eval(), "record": rec, "metrics": metrics}

@@ -98,7 +98,7 @@ def judges(params, D: dict, progress: bool = True) -> dict:
             save=params.profile != "smoke", evaluate=lambda c, k=kind: {"test_acc": c.cpu().accuracy(te["x"], te[k])},
             progress=progress, log_every=max(profile.judge_iterations // 10, 1))
         out[kind] = model.cpu().eval()
-        metrics[f"{kind}_acc"] = m["test_acc"]
+        metrics[f"{kind}_acc"] = m.get("test_acc")  # none in the census (vaelab.check_weights)
         recs[(f"judge: {kind}", 0)] = {"model": out[kind], "record": rec, "metrics": m}
     out["metrics"], out["runs"] = metrics, recs
     return out

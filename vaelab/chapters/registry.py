@@ -1,0 +1,64 @@
+"""What each chapter's page calls to train or load its runs, without its tables and figures.
+
+``benchmarks/book_profile.py`` times these calls with ``train=True``; :mod:`vaelab.check_weights` runs them under
+:data:`vaelab.runs.CENSUS` to list every run the pages declare. Each takes the page's :class:`~vaelab.params.Params`
+and returns ``{key: {"record", ...}}`` for the runs it obtained.
+"""
+from __future__ import annotations
+
+
+def toy_csvae(P, progress: bool = False) -> dict:
+    from . import toy_csvae as toy
+    return toy.run(P, progress=progress)
+
+
+def celeba_csvae(P, progress: bool = False) -> dict:
+    from . import celeba_csvae as cc
+    from . import domain_translation as dt
+    dataset = P.extra.get("dataset", "toyfaces")
+    D = dt.load_data(cc.PROFILES[P.profile], dataset, P.data_root, progress=progress)
+    J = dt.judge(P, D, progress=progress)
+    return {("judge", 0): J, **cc.run(P, D, J, progress=progress)}
+
+
+def cycle_vae(P, progress: bool = False) -> dict:
+    from . import cycle_vae as cv
+    from . import cycle_vae_length as cvl
+    sprites = P.extra.get("sprites", "toysprites")
+    D = cv.load_data(("mnist", "sprites"), cv.PROFILES[P.profile], P.data_root, sprites)
+    out = cv.run(P, cv.experiments(sprites), D=D, progress=progress)
+    if P.profile == "book":
+        long = cvl.load(cvl.CURVE_RUN)  # the reference-length run the page draws, when committed
+        if long is not None:
+            out[("length", cvl.CURVE_RUN.key)] = long
+    return out
+
+
+def vae_playground(P, progress: bool = False) -> dict:
+    from . import vae_playground as vp
+    from . import vae_playground_conjoint as vc
+    R = vp.run_points(P, progress=progress)
+    D = vc.data(vp.PROFILES[P.profile], root=P.data_root / "mnist")
+    J = vc.judges(P, D, progress=progress)
+    return {**R, **J["runs"], **vc.run(P, D, J, progress=progress)}
+
+
+def acai(P, progress: bool = False, part: tuple = (0, 1)) -> dict:
+    """``part=(k, n)``: every n-th of the chapter's runs from the k-th."""
+    from . import acai as ac
+    D = ac.load_data(("lines", "mnist"), ac.PROFILES[P.profile], P.data_root)
+    k, n = part
+    return ac.run(P, D, todo=ac.runs_of(ac.PROFILES[P.profile], P.seeds)[k::n], progress=progress)
+
+
+def domain_translation(P, progress: bool = False) -> dict:
+    from . import domain_translation as dt
+    dataset = P.extra.get("dataset", "toyfaces")
+    D = dt.load_data(dt.PROFILES[P.profile], dataset, P.data_root, progress=progress)
+    J = dt.judge(P, D, progress=progress)
+    return {("judge", 0): J, **dt.run(P, D, J, progress=progress)}
+
+
+#: the chapters that train runs, in reading order (the datasets page trains nothing)
+RUNS = {"toy_csvae": toy_csvae, "celeba_csvae": celeba_csvae, "cycle_vae": cycle_vae,
+        "vae_playground": vae_playground, "acai": acai, "domain_translation": domain_translation}
