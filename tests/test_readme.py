@@ -74,3 +74,20 @@ def test_readme_headline_numbers_come_from_the_page(page, headline):
     text = page_text(json.loads(path.read_text(encoding="utf-8")))
     missing = numbers_missing(headline, text)
     assert not missing, f"README.md's headline for {page} quotes {missing}, which {page} does not show"
+
+
+def test_the_release_is_citable_and_its_versions_agree():
+    """LICENSE (MIT), CITATION.cff and the README's citation name one version, the package's."""
+    import tomllib
+
+    import vaelab
+
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    cff = (ROOT / "CITATION.cff").read_text()
+    assert re.search(r'^version: "?([^"\n]+)"?$', cff, re.M).group(1) == version == vaelab.__version__
+    assert re.search(r"^cff-version: 1\.2\.0$", cff, re.M) and re.search(r"^license: MIT$", cff, re.M)
+    readme = (ROOT / "README.md").read_text()
+    cite = readme[readme.index("## How to cite"):]
+    assert f"version = {{{version}}}" in cite
+    assert "(this repository)" not in readme, "no placeholder in the citation"
