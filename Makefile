@@ -11,7 +11,7 @@ CHAPTERS := toy_csvae celeba_csvae cycle_vae vae_playground acai domain_translat
 # to CHAPTERS and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
 PENDING :=
 
-.PHONY: test check-weights checks unit nbval book page html browser chromium gpu cross-cpu clean
+.PHONY: test check-weights checks unit nbval book page run html browser chromium gpu cross-cpu clean
 
 # The same bits on every x86-64 CPU with AVX2 (vaelab/cpu.py holds the same values and says why): the pages
 # are published from one machine and re-executed by CI on another. vaelab sets torch's at import; NumPy and
@@ -83,6 +83,12 @@ page: $(STAMP)
 	@case " $(CHAPTERS) " in *" $(C) "*) ;; *) echo "C=$(C): say which chapter, one of: $(CHAPTERS)"; exit 2;; esac
 	mkdir -p _build/pages
 	$(BIN)/papermill --cwd book book/$(C).ipynb _build/pages/$(C).ipynb $(ARGS)
+
+# one module's command line with the pins above in effect (long runs whose numbers a page recomputes refuse to
+# run without them): make run M=vaelab.chapters.toy_csvae_length ARGS='--total 200000 --models CSVAE'
+run: $(STAMP)
+	@if [ -z "$(M)" ]; then echo "M=<module>: say which module to run, e.g. M=vaelab.chapters.toy_csvae_length"; exit 2; fi
+	$(BIN)/python -m $(M) $(ARGS)
 
 html: $(STAMP)
 	$(BIN)/jupyter-book build . --config _config.yml --toc book/_toc.yml

@@ -35,6 +35,22 @@ def test_importing_vaelab_after_torch_pins_atens_kernels():
     assert cbwr == (cpu.PINS["MKL_CBWR"] if cpu.has_avx2() else "None")
 
 
+@pytest.mark.skipif(not cpu.has_avx2(), reason="off x86-64/AVX2 nothing is pinned")
+def test_a_long_run_refuses_to_start_when_numpy_loaded_before_its_pins():
+    """NumPy and OpenBLAS read their pins when they load (with torch, before vaelab): without them in the
+    environment, cpu.LATE names them and require_pins stops the run, naming the command to use; with them
+    exported (as the Makefile does) the run goes on."""
+    code = ("import sys, vaelab; from vaelab import cpu; print(sorted(cpu.LATE));"
+            "cpu.require_pins('vaelab.chapters.toy_csvae_length', '--total 5')")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in cpu.PINS and k != cpu.OPT_OUT}
+    bare = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO)
+    assert bare.returncode == 1 and "['NPY_DISABLE_CPU_FEATURES', 'OPENBLAS_CORETYPE']" in bare.stdout
+    assert "make run M=vaelab.chapters.toy_csvae_length ARGS='--total 5'" in bare.stderr
+    pinned = subprocess.run([sys.executable, "-c", code], env={**env, **cpu.PINS}, capture_output=True, text=True,
+                            cwd=REPO)
+    assert pinned.returncode == 0 and pinned.stdout.strip() == "[]", pinned.stderr
+
+
 def test_makefile_exports_the_pins():
     """The Makefile sets them for every command it runs (NumPy and OpenBLAS read theirs before vaelab loads)."""
     text = (REPO / "Makefile").read_text()

@@ -52,6 +52,10 @@ PINS = {
     "OPENBLAS_NUM_THREADS": "1",
 }
 OPT_OUT = "VAELAB_NATIVE_CPU"
+#: the pins that NumPy and OpenBLAS read when they load, so too late for :func:`pin` once torch is imported
+AT_LOAD = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
+#: the :data:`AT_LOAD` pins that :func:`pin` set after NumPy had loaded (not in effect in this process)
+LATE: set = set()
 
 
 def has_avx2() -> bool:
@@ -76,9 +80,24 @@ def pin(environ=None) -> dict:
         return {}
     added = {k: v for k, v in PINS.items() if k not in env}
     env.update(added)
-    if environ is None and "OPENBLAS_NUM_THREADS" in added:
-        _one_openblas_thread()
+    if environ is None:
+        import sys
+
+        if "numpy" in sys.modules:
+            LATE.update(k for k in AT_LOAD if k in added)
+        if "OPENBLAS_NUM_THREADS" in added:
+            _one_openblas_thread()
     return added
+
+
+def require_pins(module: str, args: str = "...") -> None:
+    """Refuse (SystemExit naming the variables and the command to use) when NumPy or OpenBLAS loaded without
+    their pins: a long run whose numbers a page compares with its own evaluation must use the page's code paths."""
+    if LATE:
+        exports = " ".join(f"{k}='{PINS[k]}'" for k in sorted(LATE))
+        raise SystemExit(f"python -m {module}: NumPy loaded before vaelab could pin {', '.join(sorted(LATE))}, so "
+                         f"its numbers would differ from the pages'; run it as `make run M={module} ARGS='{args}'` "
+                         f"or as `env {exports} python -m {module} {args}`")
 
 
 def _one_openblas_thread() -> None:

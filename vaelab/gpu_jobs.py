@@ -244,7 +244,9 @@ def main(argv=None) -> int:
             return 2
         train_job(a.out, a.minutes, a.work)
         return 0
+    from . import cpu
     from .chapters import cycle_vae_length
+    cpu.require_pins("vaelab.gpu_jobs", f"import {a.folder}")
     torch.set_num_threads(2)  # the page's: its recomputation of the final weights must equal the record's
     print("saved:", ", ".join(cycle_vae_length.import_runs(a.folder, overwrite=a.overwrite)) or "nothing")
     return 0
