@@ -54,7 +54,7 @@ def check_files(paths: list[Path]) -> list[str]:
 
 
 def census(chapters: dict = RUNS, profile: str = "book", seeds=(0, 1, 2), progress: bool = True) -> list[tuple]:
-    """``(chapter, name, config, stem found or None)`` for every run the pages declare."""
+    """``(chapter, name, config, stem found or None, model or None)`` for every run the pages declare."""
     found = []
     for chapter, calls in chapters.items():
         t0 = time.perf_counter()
@@ -82,12 +82,12 @@ def check_census(declared: list[tuple], committed: list[Path]) -> list[str]:
     """Errors for two configs declared under one name, declared runs without a record, and committed records
     that no page declares."""
     errors, loaded, by_name = [], set(), {}
-    for chapter, name, config, _ in declared:
+    for chapter, name, config, _ in (d[:4] for d in declared):
         seen = by_name.setdefault((chapter, name), config)
         if seen != config:
             errors.append(f"{chapter}/{name}: the pages declare two configs under this name "
                           f"({'; '.join(weights.config_diff(seen, config)[:6])})")
-    for chapter, name, config, stem in declared:
+    for chapter, name, config, stem in (d[:4] for d in declared):
         if stem is None:
             base = runs.stems(chapter, name, config)[0]
             errors.append(f"{chapter}/{name}: the page declares this run but no record holds its config "

@@ -93,6 +93,32 @@ def loss_curves(histories: dict, keys=None, logy=(), size=(4.0, 2.6)):
     return fig
 
 
+def convergence(curves: dict, panels: list, marks: dict | None = None, size=(3.2, 2.8)):
+    """Metrics against iterations on a log axis: ``curves`` maps a run name to its list of
+    ``{"iter", metric: value}`` points, ``panels`` lists ``(metric, title)``; ``marks`` maps a label to an
+    iteration drawn as a grey vertical line (e.g. the book's length). A run keeps its colour in every panel
+    (also where it lacks a metric); one legend for the figure, below the panels."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(size[0] * len(panels), size[1]), squeeze=False,
+                             constrained_layout=True)
+    colours = {name: f"C{i % 10}" for i, name in enumerate(curves)}
+    handles = {}
+    for ax, (key, title) in zip(axes.flat, panels):
+        for name, points in curves.items():
+            pts = [p for p in points if key in p]
+            if pts:
+                handles[name], = ax.plot([p["iter"] for p in pts], [p[key] for p in pts], "o-", ms=3, lw=1,
+                                         color=colours[name])
+        for i, (label, it) in enumerate((marks or {}).items()):
+            handles[label] = ax.axvline(it, color="0.6", lw=1, ls=("-", "--", ":")[i % 3])
+        ax.set_xscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_title(title, fontsize=9)
+    order = [n for n in curves if n in handles] + [m for m in (marks or {}) if m in handles]
+    fig.legend([handles[n] for n in order], order, loc="outside lower center", ncol=min(len(order), 8),
+               fontsize=8, frameon=False)
+    return fig
+
+
 def tile(images, nrow: int = 8) -> np.ndarray:
     """Images (N, C, H, W) in [0, 1] tiled ``nrow`` to a row on white, one-pixel gaps: (H', W') for grey
     images, (H', W', C) otherwise."""

@@ -62,17 +62,19 @@ def save_stem(chapter: str, name: str, config: dict, overwrite: bool = False) ->
     return base if overwrite or not base.with_suffix(".json").exists() else other
 
 
-#: when a list, :func:`lookup` appends ``(chapter, name, config, stem found or None)`` to it, and :func:`obtain`
+#: when a list, :func:`lookup` appends ``(chapter, name, config, stem found or None, model or None)`` to it (the
+#: model as the page builds it, untrained: :mod:`vaelab.zoo` loads committed weights into it), and :func:`obtain`
 #: returns at once with the model untrained, the record found and its metrics (or empty ones): ``python -m
 #: vaelab.check_weights`` lists every run the pages declare this way, without training or evaluating anything
 CENSUS: list | None = None
 
 
-def lookup(chapter: str, name: str, config: dict) -> Path | None:
-    """:func:`find`, for a page that loads a run: the census (:data:`CENSUS`) sees it."""
+def lookup(chapter: str, name: str, config: dict, model: torch.nn.Module | None = None) -> Path | None:
+    """:func:`find`, for a page that loads a run: the census (:data:`CENSUS`) sees it (and ``model``, the run's
+    model as the page builds it)."""
     stem = find(chapter, name, config)
     if CENSUS is not None:
-        CENSUS.append((chapter, name, weights.config_dict(config), stem))
+        CENSUS.append((chapter, name, weights.config_dict(config), stem, model))
     return stem
 
 
@@ -91,7 +93,7 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
     """
     device = torch.device(device)
     if CENSUS is not None:
-        stem = lookup(chapter, name, run_config)
+        stem = lookup(chapter, name, run_config, model)
         rec = weights.read_record(stem) if stem is not None else {}
         return model.eval(), rec, dict(rec.get("metrics", {}))
     if not train:

@@ -130,10 +130,10 @@ def load(run: Run = CURVE_RUN, D: dict | None = None, digit_judge=None) -> dict 
     """The committed long run: ``{"model", "record", "metrics"}`` with the metrics recomputed from the committed
     float16 weights (``D`` and ``digit_judge`` as the page's), or None when it is not committed (the page then
     says so; it never trains it)."""
-    stem = runs.lookup(cv.CHAPTER, run.key, run_config(run))
+    model = cv.build(run.experiment)
+    stem = runs.lookup(cv.CHAPTER, run.key, run_config(run), model)
     if stem is None:
         return None
-    model = cv.build(run.experiment)
     _, rec = weights.load(stem, model)
     metrics = {} if D is None else cv.evaluate(copy.deepcopy(model).eval(), D[cv.KNOWN[run.experiment].dataset],
                                                   cv.PROFILES["book"], run.seed, digit_judge)
