@@ -254,5 +254,5 @@ def test_every_chapter_declares_one_config_per_run_name():
     declared = check_weights.census(profile="smoke", seeds=(0, 1), progress=False)
     assert {c for c, *_ in declared} == set(check_weights.RUNS) | {"face_judge"}
     assert not [e for e in check_weights.check_census(declared, []) if "two configs" in e]
-    for chapter, name, config, stem in declared:
+    for chapter, name, config, stem, _model in declared:
         assert stem is None or stem.name != name or weights.read_record(stem)["config"] == config
