@@ -1,0 +1,60 @@
+"""vaelab.claims: the verdict rule on each of its cases, the level and settled rules on known numbers, the
+one-sided test against its closed form, and the table refusing a verdict it does not know."""
+import math
+
+import numpy as np
+import pytest
+
+from vaelab import claims
+
+
+@pytest.mark.parametrize("holds,p,settled,at_reference,verdict", [
+    (True, None, True, False, claims.REPRODUCED),          # a number against the paper's or a released model's
+    (True, 0.01, False, False, claims.REPRODUCED),         # a comparison over seeds, significant
+    (True, 0.2, True, False, claims.DIRECTION),            # the paper's direction, not significant
+    (True, float("nan"), True, False, claims.DIRECTION),   # one seed: no test
+    (False, 0.01, True, False, claims.NOT_REPRODUCED),     # fails where the metric has stopped moving
+    (False, None, False, False, claims.OPEN),              # fails while the metric still moves
+    (False, None, False, True, claims.AT_REFERENCE),       # fails at the reference's length, moving or not
+    (None, None, True, True, claims.NOT_TESTED),
+])
+def test_decide_covers_every_verdict(holds, p, settled, at_reference, verdict):
+    assert claims.decide(holds, p, settled, at_reference) == verdict
+
+
+def test_level_is_one_point_unless_a_share_is_allowed():
+    assert claims.level(97.74, 97.72) and claims.level(2.0, 2.9) and not claims.level(93.5, 98.33)  # one point
+    assert claims.level(39.6, 43.5, relative=0.1) and not claims.level(39.0, 43.5, relative=0.1)  # 4.35 points
+    assert not claims.level(39.6, 43.5)
+
+
+def test_settled_reads_the_last_three_points():
+    assert claims.settled([0.4, 0.1, 0.11, 0.105], 0.01) and not claims.settled([0.1, 0.11, 0.125], 0.01)
+    assert not claims.settled([0.1, 0.1], 1.0)  # fewer than three points decide nothing
+
+
+def test_one_sided_p_matches_the_t_distribution():
+    from scipy.stats import t
+
+    vals = [12.0, 12.5, 13.1]
+    stat = (np.mean(vals) - 17.56) / (np.std(vals, ddof=1) / math.sqrt(3))
+    assert claims.one_sided_p(vals, 17.56) == pytest.approx(t.cdf(stat, df=2))
+    assert claims.one_sided_p(vals, 17.56, below=False) == pytest.approx(1 - t.cdf(stat, df=2))
+    assert math.isnan(claims.one_sided_p([12.0], 17.56)) and math.isnan(claims.one_sided_p([1.0, 1.0], 2.0))
+
+
+def test_table_refuses_an_unknown_verdict_or_rung():
+    ok = claims.Claim("c", "1", "2", claims.REPRODUCED, "", "e")
+    assert list(claims.table([ok]).columns) == ["paper", "ours", "verdict", "explained by", "evidence"]
+    with pytest.raises(ValueError, match="unknown verdict or rung"):
+        claims.table([claims.Claim("c", "1", "2", "sort of", "", "e")])
+    with pytest.raises(ValueError, match="unknown verdict or rung"):
+        claims.table([claims.Claim("c", "1", "2", claims.OPEN, "budget", "e")])
+
+
+def test_summary_counts_the_verdicts_in_order():
+    cs = [claims.Claim("a", "", "", claims.AT_REFERENCE, "length", ""),
+          claims.Claim("b", "", "", claims.REPRODUCED, "", ""),
+          claims.Claim("c", "", "", claims.REPRODUCED, "", "")]
+    assert claims.summary(cs) == ("Of 3 claims: 2 reproduced and 1 not reproduced at the reference's length.")
+    assert claims.summary([]) == "No claim is decided here."

@@ -1,0 +1,30 @@
+"""book/results.md pastes tables that chapter pages glue: every pasted key must be glued by the page it names,
+or the built book shows a hole where a table should be."""
+import json
+import re
+
+from vaelab import REPO
+
+
+def glued_keys(page: dict) -> set:
+    """The names a page's outputs glue (myst-nb/scrapbook metadata)."""
+    return {o.get("metadata", {}).get("scrapbook", {}).get("name") for c in page["cells"]
+            for o in c.get("outputs", [])} - {None}
+
+
+def pasted(markdown: str) -> list:
+    """``(key, page)`` of every ``{glue} key`` directive with a ``:doc:`` option."""
+    return re.findall(r"```\{glue\} (\S+)\n:doc: (\S+)\n```", markdown)
+
+
+def test_pasted_finds_the_directives():
+    md = "x\n```{glue} claims_table\n:doc: toy_csvae.ipynb\n```\n```{glue} t\n:doc: a.ipynb\n```\n"
+    assert pasted(md) == [("claims_table", "toy_csvae.ipynb"), ("t", "a.ipynb")]
+
+
+def test_every_table_the_results_page_pastes_is_glued_by_its_page():
+    found = pasted((REPO / "book" / "results.md").read_text(encoding="utf-8"))
+    assert len(found) >= 8
+    for key, doc in found:
+        page = json.loads((REPO / "book" / doc).read_text(encoding="utf-8"))
+        assert key in glued_keys(page), f"book/results.md pastes {key!r} from {doc}, which does not glue it"
