@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # chapters in reading order (book/_toc.yml lists the same)
-CHAPTERS := toy_csvae celeba_csvae cycle_vae vae_playground acai domain_translation datasets zoo
+CHAPTERS := toy_csvae celeba_csvae cycle_vae vae_playground acai domain_translation face_edits datasets zoo
 # chapters whose book weights are not committed yet live in pending/ (none now): the unit tests run
 # their smoke profile and `make gpu` trains them, writing the executed page into book/ (then add them
 # to CHAPTERS and book/_toc.yml, and commit the weights); nbval and `make book` see only book/

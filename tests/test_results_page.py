@@ -28,3 +28,15 @@ def test_every_table_the_results_page_pastes_is_glued_by_its_page():
     for key, doc in found:
         page = json.loads((REPO / "book" / doc).read_text(encoding="utf-8"))
         assert key in glued_keys(page), f"book/results.md pastes {key!r} from {doc}, which does not glue it"
+
+
+def inline(markdown: str) -> list:
+    """``(key, page)`` of every inline ``{glue:…}`page::key``` role."""
+    return [(k, d) for d, k in re.findall(r"\{glue:\w+\}`([^`:]+)::([^`:]+)`", markdown)]
+
+
+def test_every_inline_glue_from_another_page_is_glued_by_it():
+    assert inline("a {glue:text}`face_edits.ipynb::verdict` b") == [("verdict", "face_edits.ipynb")]
+    for key, doc in inline((REPO / "book" / "results.md").read_text(encoding="utf-8")):
+        page = json.loads((REPO / "book" / doc).read_text(encoding="utf-8"))
+        assert key in glued_keys(page), f"book/results.md pastes {key!r} from {doc}, which does not glue it"

@@ -343,9 +343,11 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------- runs
-def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
+def run(params, D: dict, J: dict, models=MODELS, progress: bool = True, evaluate_loaded: bool = True) -> dict:
     """Train or load every (model, seed): ``{(model, seed): {"model", "record", "metrics", "directions"}}``
-    plus ``("sets", None)``: the evaluation sets."""
+    plus ``("sets", None)``: the evaluation sets. ``evaluate_loaded=False`` loads committed runs without
+    evaluating them (empty metrics, no directions: for another page that scores the models its own way); a
+    trained run is always evaluated, so that its record holds its metrics."""
     profile = PROFILES[params.profile]
     if "VAE" not in models:
         raise ValueError("models must include 'VAE': the others start from its convolutions")
@@ -353,7 +355,8 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
     names = D["attributes"]
     data = {"x": D["train"]["x"].to(params.device), "y": labels(D["train"], names).to(params.device)}
     judge = J["model"]
-    ref = reference(S, judge, names)
+    scored = evaluate_loaded or params.train
+    ref = reference(S, judge, names) if scored else None
     out = {}
     for seed in params.seeds:
         base = None
@@ -375,7 +378,8 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True) -> dict:
                 CHAPTER, runs.run_name(SLUG[name], seed, None if D["dataset"] == "toyfaces" else D["dataset"]), model,
                 run_config(name, model, params, D["dataset"], base_sha),
                 data, batch_size=profile.batch_size, iterations=iters, seed=seed, device=params.device,
-                train=params.train, save=params.profile != "smoke", storage=STORAGE, evaluate=evaluate_,
+                train=params.train, save=params.profile != "smoke", storage=STORAGE,
+                evaluate=evaluate_ if scored else None,
                 progress=progress, log_every=max(iters // 20, 1))
             model = model.cpu().eval()
             entry = {"model": model, "record": rec, "metrics": metrics, "directions": found.get("directions")}

@@ -358,9 +358,11 @@ def content_truth(part: dict, keep: torch.Tensor) -> torch.Tensor:
     return torch.cat(rows)
 
 
-def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -> dict:
+def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True, evaluate_loaded: bool = True) -> dict:
     """Train or load every (domain, seed): ``{(domain, seed): {"model", "record", "metrics", "sets"}}``; the
-    sets are :func:`domain_sets` without the tiled training pairs (about 0.7 GB for the book's glasses)."""
+    sets are :func:`domain_sets` without the tiled training pairs (about 0.7 GB for the book's glasses).
+    ``evaluate_loaded=False`` loads committed runs without evaluating them (empty metrics); a trained run is
+    always evaluated, so that its record holds its metrics."""
     profile = PROFILES[params.profile]
     out = {}
     for domain in domains:
@@ -374,7 +376,8 @@ def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True) -
                 run_config(domain, model, params, S["n_train"], D["dataset"]), train,
                 batch_size=profile.batch_size, iterations=profile.iterations, seed=seed, device=params.device,
                 train=params.train, save=params.profile != "smoke", storage=STORAGE,
-                evaluate=lambda m, S=S, s=seed, dm=domain: evaluate(m, S, J["model"], dm, D["attributes"], profile, s),
+                evaluate=(lambda m, S=S, s=seed, dm=domain: evaluate(m, S, J["model"], dm, D["attributes"], profile, s))
+                if evaluate_loaded or params.train else None,
                 progress=progress, log_every=max(profile.iterations // 20, 1))
             out[(domain, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics, "sets": kept}
         del S, train
