@@ -39,8 +39,8 @@ def decide(holds: bool | None, p: float | None = None, settled: bool = True, at_
     """The verdict. ``holds``: our numbers point the paper's way (None: the claim could not be measured here);
     ``p``: the test over seeds where the claim compares runs (None where it compares a number with the paper's or
     with a released model; NaN where a test is undefined); ``settled``: the metric has stopped moving, or the run
-    reached the reference's length (False where no curve shows it); ``at_reference``: the run is as long as the reference's (which decides a
-    claim that fails there, whether or not the metric still moves)."""
+    reached the reference's length (False where no curve shows it); ``at_reference``: the run is as long as the
+    reference's (which decides a claim that fails there, whether or not the metric still moves)."""
     if holds is None:
         return NOT_TESTED
     if holds:
@@ -74,14 +74,14 @@ def one_sided_p(values, bound: float, below: bool = True) -> float:
 
 def table(claims: list[Claim]):
     """The claims as a table whose HTML shows every cell whole (the chapters' results tables do the same)."""
-    from .chapters.results import _table_class
+    from .report import whole_table_class
 
     rows = [(c.claim, c.paper, c.ours, c.verdict, c.explained_by or "—", c.evidence) for c in claims]
     bad = [c.verdict for c in claims if c.verdict not in VERDICTS] + [c.explained_by for c in claims
                                                                         if c.explained_by not in RUNGS]
     if bad:
         raise ValueError(f"unknown verdict or rung {bad}; verdicts: {VERDICTS}, rungs: {RUNGS}")
-    df = _table_class()(rows, columns=("claim", "paper", "ours", "verdict", "explained by", "evidence"))
+    df = whole_table_class()(rows, columns=("claim", "paper", "ours", "verdict", "explained by", "evidence"))
     return df.set_index("claim")
 
 

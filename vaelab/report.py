@@ -5,6 +5,8 @@ whose name is not a model (for example ``("data", seed)``) are skipped where a m
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -121,3 +123,26 @@ def provenance_summary(results: dict) -> str:
             f"{join(df['device'])} for {df['wall s'].sum() / 60:.1f} min in all (training only, summed over "
             f"runs), at commit {join(df['commit'])}, with torch {join(df['torch'])}; {mb:.1f} MB of weights, "
             "each file's sha256 checked against its record when it was loaded.")
+
+
+@functools.cache
+def whole_table_class():
+    """A DataFrame subclass whose HTML and text show every cell whole: pandas cuts cells past
+    ``display.max_colwidth`` (50 characters) with "…", and the results' setup differences and the claims'
+    evidence are longer (nbval compares the text)."""
+    import pandas as pd
+
+    class ResultsTable(pd.DataFrame):
+        @property
+        def _constructor(self):
+            return ResultsTable
+
+        def _repr_html_(self):
+            with pd.option_context("display.max_colwidth", None):
+                return super()._repr_html_()
+
+        def __repr__(self):
+            with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
+                return super().__repr__()
+
+    return ResultsTable

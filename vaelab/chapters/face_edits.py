@@ -30,7 +30,6 @@ import numpy as np
 import torch
 
 from .. import report
-from ..data import toyfaces
 from ..models.content import to_unit
 from ..nets import ConvDecoder, channels_last
 from . import celeba_csvae as cc
@@ -62,15 +61,16 @@ COLUMNS = {"success": "judged success %", "recon_success": "its reconstruction j
 DIGITS = {"success": 1, "recon_success": 1, "mse": 4, "recon_mse": 4, "drift": 3, "flips": 1}
 #: the two rows every edit is compared with: ToyFaces' own edit, and no edit at all
 TRUTH, INPUT = "ToyFaces' true edit", "no edit (the input)"
-#: test faces per edit (fewer where fewer meet the edit's condition)
-N_EVAL = {"smoke": 12, "book": 256, "paper": 1000}
+#: the verdict's words: a method "alone" adds where every other stays below ONLY_BELOW % judged success; a
+#: model's reconstruction "loses" an attribute where the judge misses it on at least LOST_FROM % of them
+ONLY_BELOW, LOST_FROM = 10.0, 90.0
 
 
 def _mask(attrs: torch.Tensor, names, condition: dict) -> torch.Tensor:
-    names = list(names)
+    a = dt.attr_dict(attrs, names)
     m = torch.ones(len(attrs), dtype=torch.bool)
     for k, v in condition.items():
-        m &= (attrs[:, names.index(k)] > 0.5) == bool(v)
+        m &= a[k] == bool(v)
     return m
 
 
@@ -80,7 +80,8 @@ def _take(part: dict, idx: torch.Tensor) -> dict:
 
 
 def sets(D: dict, n: int) -> dict:
-    """``{edit: {"faces", "donors"}}``: the first ``n`` test faces that meet the edit's condition, and the test
+    """``{edit: {"faces", "donors"}}``: the first ``n`` test faces that meet the edit's condition (``n_eval`` of
+    the CelebA chapter's profile: fewer where fewer meet it), and the test
     faces that have the attribute under the same condition (Press et al.'s donors for an addition)."""
     if "factors" not in D["test"]:
         raise ValueError(f"the face-editing benchmark needs ToyFaces (the true edits), not {D['dataset']!r}")
@@ -96,11 +97,17 @@ def sets(D: dict, n: int) -> dict:
     return out
 
 
+def _target(faces: dict, e: Edit, names) -> tuple[torch.Tensor, torch.Tensor]:
+    """The faces' labels (:data:`celeba_csvae.LABELS`) and the same with the edit's attribute at its value."""
+    y = cc.labels(faces, names)
+    y_new = y.clone()
+    y_new[:, cc.LABELS.index(e.attribute)] = float(e.value)
+    return y, y_new
+
+
 def truth(faces: dict, e: Edit, names) -> torch.Tensor:
     """ToyFaces' answer in [0, 1]: every face redrawn with the attribute at its target value."""
-    attrs = faces["attrs"].clone().float()
-    attrs[:, list(names).index(e.attribute)] = float(e.value)
-    return toyfaces.render(attrs, faces["factors"])
+    return cc.true_edit(faces, _target(faces, e, names)[1], names)
 
 
 def donors(n: int, n_donors: int, seed: int) -> torch.Tensor:
@@ -125,9 +132,7 @@ def apply(method: str, model, S: dict, e: Edit, names, seed: int, directions=Non
         else:
             out = _batched(model.remove_attribute, x)
         return to_unit(out), to_unit(_batched(lambda b: model.reconstruct(b, has), x))
-    y = cc.labels(S["faces"], names)
-    y_new = y.clone()
-    y_new[:, cc.LABELS.index(e.attribute)] = float(e.value)
+    y, y_new = _target(S["faces"], e, names)
     with channels_last(*[m for m in model.modules() if isinstance(m, ConvDecoder)]):
         return cc.edit(model, x, y, y_new, directions), to_unit(_batched(model.reconstruct, x, y))
 
@@ -181,7 +186,7 @@ def run(params, D: dict, J: dict, progress: bool = True) -> dict:
     """Load (or, with ``train``, train) every method's runs through its own chapter and score them:
     ``{(method, seed): {"metrics", "images", "record"}}`` plus ``("sets", None)`` and ``("reference", None)``."""
     names = D["attributes"]
-    E = sets(D, N_EVAL[params.profile])
+    E = sets(D, cc.PROFILES[params.profile].n_eval)
     ref = reference(E, J["model"], names)
     faces = cc.run(params, D, J, progress=progress, evaluate_loaded=False)
     domains = sorted({e.domain for e in EDITS.values()})
@@ -262,12 +267,12 @@ def findings(R: dict) -> dict:
         m = leaders[adds[0]]
         rest = max(_mean(R, o, f"success_{n}") for n in adds for o in METHODS if o != m)
         rates = " and ".join(f"{_what(n)} on {_mean(R, m, f'success_{n}'):.1f} %" for n in adds)
-        verdict = (f"{'Only ' + m if rest < 10 else m} adds attributes that the judge sees, {rates} of the faces "
+        verdict = (f"{'Only ' + m if rest < ONLY_BELOW else m} adds attributes that the judge sees, {rates} of the faces "
                    f"(the other {len(METHODS) - 1} methods: at most {rest:.1f} %)")
     else:
         verdict = "No method leads every addition: " + ", ".join(
             f"{leaders[n]} adds {_what(n)} most often ({_mean(R, leaders[n], f'success_{n}'):.1f} %)" for n in adds)
-    blurred = [m for m in METHODS if all(_mean(R, m, f"recon_success_{n}") >= 90 for n in removes)]
+    blurred = [m for m in METHODS if all(_mean(R, m, f"recon_success_{n}") >= LOST_FROM for n in removes)]
     if blurred:
         low = min(_mean(R, m, f"recon_success_{n}") for m in blurred for n in removes)
         verdict += (f"; removing does not tell the methods apart, because {', '.join(blurred)} lose both "

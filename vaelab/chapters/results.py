@@ -8,8 +8,6 @@ the results page shows exactly the numbers the chapter pages print, and no numbe
 """
 from __future__ import annotations
 
-import functools
-
 from .. import report
 
 COLUMNS = ("paper", "ours", "setup difference")
@@ -17,31 +15,8 @@ COLUMNS = ("paper", "ours", "setup difference")
 NO_NUMBER = "—"
 
 
-@functools.cache
-def _table_class():
-    import pandas as pd
-
-    class ResultsTable(pd.DataFrame):
-        """A DataFrame whose HTML and text show every cell whole: pandas cuts cells past ``display.max_colwidth``
-        (50 characters) with "…", and the setup differences are longer."""
-
-        @property
-        def _constructor(self):
-            return ResultsTable
-
-        def _repr_html_(self):
-            with pd.option_context("display.max_colwidth", None):
-                return super()._repr_html_()
-
-        def __repr__(self):  # the plain text too, which nbval compares
-            with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
-                return super().__repr__()
-
-    return ResultsTable
-
-
 def _frame(rows: list):
-    df = _table_class()(rows, columns=("quantity", *COLUMNS)).set_index("quantity")
+    df = report.whole_table_class()(rows, columns=("quantity", *COLUMNS)).set_index("quantity")
     df.index.name = None
     return df
 
@@ -212,7 +187,7 @@ def _p(p: float) -> str:
     """"p = …", or why there is no test."""
     import math
 
-    return f"p = {p:.2g}" if math.isfinite(p) else "untestable (fewer than two seeds or no spread)"
+    return f"p = {p:.2g}" if math.isfinite(p) else report.NO_TEST
 
 
 def _seeds(n: int) -> str:
@@ -485,7 +460,6 @@ def acai_claims(results: dict, profile_name: str = "book") -> list:
         "a run that draws one image for every input has no interpolation to score; the lines table gives every "
         "method's numbers"))
     return out
-
 
 
 def domain_translation_claims(results: dict, profile_name: str = "book") -> list:
