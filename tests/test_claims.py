@@ -58,3 +58,36 @@ def test_summary_counts_the_verdicts_in_order():
           claims.Claim("c", "", "", claims.REPRODUCED, "", "")]
     assert claims.summary(cs) == ("Of 3 claims: 2 reproduced and 1 not reproduced at the reference's length.")
     assert claims.summary([]) == "No claim is decided here."
+
+
+def _conjoint(transfer: float, floor: float, priv: float, shared: float) -> dict:
+    m = {"transfer4_both": transfer, "floor_both": floor, "probe_private0_digit": priv, "probe_shared_digit": shared,
+         "probe_private0_background0": 0.9, "recon_digit": 0.8}
+    return {(name, s): {"metrics": dict(m)} for name in ("Conjoint VAE", "Conjoint AVB") for s in range(3)}
+
+
+def _long(values: list, floor: float = 0.1) -> dict:
+    curve = [{"iter": it, "transfer4_both": v, "floor_both": floor, "probe_private0_digit": 0.2,
+              "probe_shared_digit": 0.3, "probe_private0_background0": 0.9}
+             for it, v in zip((500, 1000, 1500, 2000, 5000, 7500), values)]
+    return {"Conjoint VAE": {"record": {"curve": curve}, "metrics": {k: v for k, v in curve[-1].items() if k != "iter"}}}
+
+
+def test_a_flat_conjoint_curve_decides_the_transfer_claim_and_a_moving_one_leaves_it_open():
+    from vaelab import claims
+    from vaelab.chapters import results
+
+    points = {("AVB", s): {"metrics": {"log_px": -1.4}} for s in range(3)}
+    points.update({("VAE", s): {"metrics": {"log_px": -1.5}} for s in range(3)})
+    C = _conjoint(0.12, 0.11, 0.2, 0.3)   # the transfer beats the bare targets by 1 point: it does not hold
+    def transfer(found, model="Conjoint VAE"):
+        return next(c for c in found if c.claim.startswith(f"{model}: the iterative"))
+
+    flat = transfer(results.vae_playground_claims(points, C, "book", _long([0.0, 0.1, 0.12, 0.12, 0.125, 0.121])))
+    assert (flat.verdict, flat.explained_by) == (claims.NOT_REPRODUCED, "hyperparameters")
+    assert "7,500 iterations, seed 0: 12.1 %" in flat.ours and "flat within 1% from 2,000 to 7,500" in flat.evidence
+    moving = transfer(results.vae_playground_claims(points, C, "book", _long([0.0, 0.1, 0.12, 0.12, 0.14, 0.13])))
+    assert (moving.verdict, moving.explained_by) == (claims.OPEN, "length")
+    assert "still moving by more than 1% between 2,000 and 7,500" in moving.evidence
+    # the model without a curve keeps the book's verdict, decided from its seeds alone
+    assert transfer(results.vae_playground_claims(points, C, "book"), "Conjoint AVB").verdict == claims.OPEN

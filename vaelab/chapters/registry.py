@@ -41,10 +41,14 @@ def cycle_vae(P, progress: bool = False) -> dict:
 def vae_playground(P, progress: bool = False) -> dict:
     from . import vae_playground as vp
     from . import vae_playground_conjoint as vc
+    from . import vae_playground_length as vl
     R = vp.run_points(P, progress=progress)
     D = vc.data(vp.PROFILES[P.profile], root=P.data_root / "mnist")
     J = vc.judges(P, D, progress=progress)
-    return {**R, **J["runs"], **vc.run(P, D, J, progress=progress)}
+    out = {**R, **J["runs"], **vc.run(P, D, J, progress=progress)}
+    if P.profile == "book":  # the committed curve run the page draws (seed 0; loaded, never trained)
+        out.update({("length", name): r for name, r in vl.load_all(None, None).items()})
+    return out
 
 
 def acai(P, progress: bool = False, part: tuple = (0, 1)) -> dict:

@@ -373,8 +373,10 @@ def celeba_csvae_claims(results: dict, profile_name: str = "book") -> list:
     return out
 
 
-def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "book") -> list:
-    """AVB's four-point claim and the reference README's two claims on the conjoint models."""
+def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "book", long_runs: dict | None = None) -> list:
+    """AVB's four-point claim and the reference README's two claims on the conjoint models; ``long_runs``: the
+    committed curve runs (:func:`vaelab.chapters.vae_playground_length.load_all`), whose end points must agree
+    and whose curves say whether the metric still moves."""
     import numpy as np
 
     from .. import claims
@@ -382,6 +384,7 @@ def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "boo
     from . import vae_playground_conjoint as cj
 
     p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
+    long_runs = long_runs or {}
     out = []
     avb, vae = report.per_seed(points, "AVB", "log_px"), report.per_seed(points, "VAE", "log_px")
     pv = report.welch_p(avb, vae)
@@ -394,27 +397,60 @@ def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "boo
     conj = _length(p.conjoint_iterations, ref.conjoint_iterations)
     K = p.transfer_iterations
     for m in cj.CONJOINT_MODELS:
+        lr = long_runs.get(m)
+        curve = lr["record"]["curve"] if lr else []
+        end = lr["metrics"] if lr else {}
+        its = curve[-1]["iter"] if curve else 0
+        where = f"; {its:,} iterations, seed 0: " if lr else ""
         priv, shared = (report.per_seed(conjoint, m, k) for k in ("probe_private0_digit", "probe_shared_digit"))
         bg = report.per_seed(conjoint, m, "probe_private0_background0")
         pv = report.welch_p(priv, shared)
+        holds = np.mean(priv) < np.mean(shared) and (not lr or end["probe_private0_digit"] < end["probe_shared_digit"])
+        flat = bool(lr) and claims.settled([q["probe_private0_digit"] for q in curve], CURVE_FLAT) and \
+            claims.settled([q["probe_shared_digit"] for q in curve], CURVE_FLAT)
         out.append(_claim(
             f"{m}: the private code holds the background and little of the digit (the reference's README)",
             NO_NUMBER,
             f"probe on private z0: background {_ms(bg, 1, 100)} %, digit {_ms(priv, 1, 100)} %; digit from the "
-            f"shared code {_ms(shared, 1, 100)} % ({conj})",
-            claims.decide(np.mean(priv) < np.mean(shared), pv, False), "length",
-            f"Welch's test of the digit probes, private against shared, {_p(pv)}"))
+            f"shared code {_ms(shared, 1, 100)} % ({conj})"
+            + (f"{where}{100 * end['probe_private0_background0']:.1f}, {100 * end['probe_private0_digit']:.1f} and "
+               f"{100 * end['probe_shared_digit']:.1f} %" if lr else ""),
+            claims.decide(holds, pv, flat), _conjoint_rung(flat),
+            f"Welch's test of the digit probes, private against shared, {_p(pv)}" + _flat_text(lr, flat)))
         tr, floor = report.per_seed(conjoint, m, f"transfer{K}_both"), report.per_seed(conjoint, m, "floor_both")
         pv = claims.one_sided_p([a - b for a, b in zip(tr, floor)], TRANSFER_MARGIN, below=False)
+        holds = np.mean(tr) - np.mean(floor) > TRANSFER_MARGIN and \
+            (not lr or end[f"transfer{K}_both"] - end["floor_both"] > TRANSFER_MARGIN)
+        flat = bool(lr) and claims.settled([q[f"transfer{K}_both"] for q in curve], CURVE_FLAT)
         out.append(_claim(
             f"{m}: the iterative background transfer puts the source digit on the target background, though it "
             "often fails (the reference's README)", NO_NUMBER,
-            f"success after pass {K}: {_ms(tr, 1, 100)} %; the bare targets alone {_ms(floor, 1, 100)} % ({conj})",
-            claims.decide(np.mean(tr) - np.mean(floor) > TRANSFER_MARGIN, pv, False), "length",
+            f"success after pass {K}: {_ms(tr, 1, 100)} %; the bare targets alone {_ms(floor, 1, 100)} % ({conj})"
+            + (f"{where}{100 * end[f'transfer{K}_both']:.1f} %" if lr else ""),
+            claims.decide(holds, pv, flat), _conjoint_rung(flat),
             f"one-sided t-test that success beats the bare targets by more than {TRANSFER_MARGIN:.0%}, {_p(pv)}; "
             f"the judges find the digit in {_ms(report.per_seed(conjoint, m, 'recon_digit'), 1, 100)} % of plain "
-            "reconstructions"))
+            "reconstructions" + _flat_text(lr, flat)))
     return out
+
+
+#: a conjoint curve is flat where its last three points lie within this (one point of a rate)
+CURVE_FLAT = 0.01
+
+
+def _conjoint_rung(flat: bool) -> str:
+    """Where the curve is flat, length no longer explains what remains; the book's narrower nets still may."""
+    return "hyperparameters" if flat else "length"
+
+
+def _flat_text(long_run, flat: bool) -> str:
+    if not long_run:
+        return ""
+    first, last = long_run["record"]["curve"][-3]["iter"], long_run["record"]["curve"][-1]["iter"]
+    if flat:
+        return (f"; flat within {CURVE_FLAT:.0%} from {first:,} to {last:,} iterations; the book's nets are narrower "
+                "than the reference's (not run at its widths here)")
+    return f"; still moving by more than {CURVE_FLAT:.0%} between {first:,} and {last:,} iterations"
 
 
 #: the transfer counts as working where it beats the bare targets by more than this share (the page's own rule)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import REPO, cpu, runs, weights
+from .. import REPO, cpu, curves, runs, weights
 from ..data import swissroll
 from ..metrics.mi import ba_lower_bound
 from ..report import per_seed, sd
@@ -46,11 +46,7 @@ CURVES = {"VAE": 200_000, "CondVAE": REFERENCE, "CondVAE-info": 200_000, "CSVAE"
 
 def curve_points(total: int) -> tuple:
     """About three points per decade from 1,000 up to ``total``, with the book's 20,000."""
-    pts, decade = set(), 1000
-    while decade <= total:
-        pts.update(p for p in (decade, 2 * decade, 5 * decade) if p <= total)
-        decade *= 10
-    return tuple(sorted(pts | {p for p in (BOOK, total) if p <= total}))
+    return curves.log_points(total, start=1000, extra=(BOOK,))
 
 
 def key(name: str, total: int, seed: int) -> str:
@@ -166,19 +162,8 @@ def adversary_split(model, D: dict, threshold: float = 0.9) -> dict:
             "failures_sure": float((fails & sure).sum() / fails.sum().clamp_min(1))}
 
 
-def at(curve: list, iteration: int) -> dict:
-    """The curve's point at ``iteration`` (KeyError naming the points it has)."""
-    for p in curve:
-        if p["iter"] == iteration:
-            return p
-    raise KeyError(f"no curve point at {iteration}; points: {[p['iter'] for p in curve]}")
-
-
-def last_points_range(curve: list, key: str, n: int = 3) -> float:
-    """max - min of ``key`` over the curve's last ``n`` points (a factor of about four in length with
-    :func:`curve_points`): how much it still moves."""
-    vals = [p[key] for p in curve if key in p][-n:]
-    return float(max(vals) - min(vals))
+#: a curve's point at an iteration, and how much a metric moved over its last points (:mod:`vaelab.curves`)
+at, last_points_range = curves.at, curves.last_range
 
 
 def adversary_effect(with_adv: list, without: list, key: str = "mi_z") -> dict:

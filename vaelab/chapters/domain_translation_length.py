@@ -1,0 +1,148 @@
+"""Domain translation's convergence curves: seed 0 of each book domain trained past the book's 3,000 iterations,
+with the chapter's own :func:`~vaelab.chapters.domain_translation.evaluate` at log-spaced points
+(:mod:`vaelab.curves`).
+
+The reference (oripress/ContentDisentanglement ``train.py``) trains 1,250,000 iterations; the book 3,000. The
+headline is what the face judge sees: the attribute added to B faces and removed from A faces, beside the
+reconstruction error and the domain probes on the two codes. Every point is evaluated on the model rounded to
+float16, as the page loads it. ``make run M=vaelab.chapters.domain_translation_length`` trains into
+``checkpoints/domain_translation_curves/`` (ignored by git), resuming an interrupted run; ``ARGS='--save'`` saves
+the finished runs under ``weights/domain_translation/<domain>-<total>-s<seed>``, where :func:`load_all` finds them.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .. import REPO, cpu, curves, params, runs, weights
+from . import domain_translation as dt
+
+CHAPTER = dt.CHAPTER
+WORK = REPO / "checkpoints" / "domain_translation_curves"
+BOOK = dt.PROFILES["book"].iterations
+#: the committed curve runs (seed 0): domain -> length (five times the book's)
+CURVES = {"glasses": 5 * BOOK, "beard": 5 * BOOK}
+#: the curve's headline metrics, with their labels
+PANELS = [("add_success", "added: the judge sees it %"), ("remove_success", "removed: the judge misses it %"),
+          ("recon_mse", "reconstruction MSE"), ("probe_specific", "E2 (specific) → domain %"),
+          ("probe_common", "E1 (common) → domain %")]
+
+
+def points(total: int) -> tuple:
+    """500, then about three points per decade from 1,000, with the book's length and ``total``."""
+    return curves.log_points(total, start=1000, extra=(500, BOOK))
+
+
+def key(domain: str, total: int, seed: int) -> str:
+    return f"{domain}-{total}-s{seed}"
+
+
+def _params():
+    return params.validate(profile="book")
+
+
+def run_config(domain: str, model, total: int, n_train: tuple) -> dict:
+    """The book run's config with the curve run's length (its points follow from it: :func:`points`)."""
+    return {**dt.run_config(domain, model, _params(), n_train, "toyfaces"), "iterations": total}
+
+
+def setup(progress: bool = True) -> tuple[dict, dict]:
+    """The book's ToyFaces and the committed face judge, as the page loads them."""
+    D = dt.load_data(dt.PROFILES["book"], "toyfaces", progress=progress)
+    return D, dt.judge(_params(), D, progress=progress)
+
+
+def train_curve(domain: str, total: int, D: dict, J: dict, seed: int = 0, work: Path = WORK,
+                progress: bool = True) -> dict:
+    """Train ``domain`` for ``total`` iterations, evaluated at :func:`points`; the record lands in ``work``."""
+    profile = dt.PROFILES["book"]
+    S = dt.domain_sets(D, domain, profile)
+    model = dt.build(seed)
+    return curves.train(model, S["train"], lambda m: dt.evaluate(m, S, J["model"], domain, D["attributes"], profile,
+                                                                 seed),
+                        points(total), Path(work) / key(domain, total, seed), batch_size=profile.batch_size,
+                        seed=seed, config=run_config(domain, model, total, S["n_train"]), progress=progress,
+                        storage=dt.STORAGE)
+
+
+def save(domain: str, total: int, D: dict, seed: int = 0, work: Path = WORK, overwrite: bool = False) -> Path:
+    """Save the finished curve run under ``weights/domain_translation/`` (its last point as the record's metrics)."""
+    S = dt.domain_sets(D, domain, dt.PROFILES["book"])
+    model = dt.build(seed)
+    return curves.save(Path(work) / key(domain, total, seed), model, run_config(domain, model, total, S["n_train"]),
+                       CHAPTER, key(domain, total, seed), storage=dt.STORAGE, overwrite=overwrite)
+
+
+def load_all(D: dict, J: dict | None, seed: int = 0, runs_: dict = CURVES) -> dict:
+    """Every committed curve run: ``{domain: {"model", "record", "metrics"}}``, the metrics recomputed from its
+    weights with the page's judge (none when ``J`` is None; the page never trains a curve run)."""
+    profile, out = dt.PROFILES["book"], {}
+    for domain, total in runs_.items():
+        S = dt.domain_sets(D, domain, profile)
+        model = dt.build(seed)
+        stem = runs.lookup(CHAPTER, key(domain, total, seed), run_config(domain, model, total, S["n_train"]), model)
+        if stem is None:
+            continue
+        _, rec = weights.load(stem, model)
+        metrics = {} if J is None else dt.evaluate(model, S, J["model"], domain, D["attributes"], profile, seed)
+        out[domain] = {"model": model.eval(), "record": rec, "metrics": metrics}
+    return out
+
+
+def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
+    """The curve points of every committed curve run and the last point recomputed (:func:`vaelab.curves.table`)."""
+    return curves.table(loaded, PANELS, digits)
+
+
+def findings(loaded: dict) -> str:
+    """What the judge sees at the book's length and at the curve's end, and whether it still moves."""
+    out = []
+    for domain, r in loaded.items():
+        c = r["record"]["curve"]
+        b, e = curves.at(c, BOOK), c[-1]
+        moves = max(curves.last_range(c, "add_success"), curves.last_range(c, "remove_success"))
+        out.append(
+            f"{domain}: from the book's {BOOK:,} iterations to {e['iter']:,}, the judge sees the attribute added on "
+            f"{b['add_success']:.1f} → {e['add_success']:.1f} % of faces and removed on {b['remove_success']:.1f} → "
+            f"{e['remove_success']:.1f} %; the reconstruction MSE goes {b['recon_mse']:.4f} → {e['recon_mse']:.4f}; "
+            f"over the last three points the two success rates move within {moves:.1f} points.")
+    return " ".join(out)
+
+
+def figure(loaded: dict):
+    from .. import plots
+    return plots.convergence({d: r["record"]["curve"] for d, r in loaded.items()}, PANELS,
+                             marks={f"book ({BOOK:,})": BOOK})
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--total", type=int, default=5 * BOOK)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--domains", nargs="+", default=list(CURVES), choices=dt.BOOK_DOMAINS)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save", action="store_true", help="save the finished runs under weights/domain_translation/")
+    args = ap.parse_args(argv)
+    cpu.require_pins("vaelab.chapters.domain_translation_length", " ".join(sys.argv[1:] if argv is None else argv))
+    torch.set_num_threads(args.threads)
+    D, J = setup()
+    for domain in args.domains:
+        name = key(domain, args.total, args.seed)
+        if args.save:
+            print("saved", save(domain, args.total, D, args.seed))
+            continue
+        if (WORK / f"{name}.json").exists():
+            print(f"{name}: done already (--save saves it)", flush=True)
+            continue
+        rec = train_curve(domain, args.total, D, J, args.seed)
+        last = rec["curve"][-1]
+        print(f"{name}: {rec['wall_s']:.0f} s; at {last['iter']}: "
+              + ", ".join(f"{k} {last[k]:.3f}" for k, _ in PANELS), flush=True)
+
+
+if __name__ == "__main__":
+    main()

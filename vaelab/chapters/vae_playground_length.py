@@ -1,0 +1,143 @@
+"""The conjoint models' convergence curve: seed 0 trained past the book's 1,500 iterations, with the chapter's own
+:func:`~vaelab.chapters.vae_playground_conjoint.evaluate` at log-spaced points (:mod:`vaelab.curves`).
+
+The reference (conjoint_experiments.py) trains 499,000 iterations; the book 1,500. The headline is the iterative
+background transfer (the source digit on the target background, as the two judges see it) and the probes on the
+private codes. ``make run M=vaelab.chapters.vae_playground_length ARGS='--total 7500'`` trains into
+``checkpoints/vae_playground_curves/`` (ignored by git), resuming an interrupted run; ``--save`` saves it under
+``weights/vae_playground/<model>-<total>-s<seed>`` with its curve in the record, where :func:`load` finds it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .. import REPO, cpu, curves, params, runs, weights
+from . import vae_playground_conjoint as vc
+from .vae_playground import CHAPTER, PROFILES
+
+WORK = REPO / "checkpoints" / "vae_playground_curves"
+BOOK = PROFILES["book"].conjoint_iterations
+REFERENCE = PROFILES["paper"].conjoint_iterations
+#: the committed curve runs (seed 0): model -> length (five times the book's)
+CURVES = {"Conjoint VAE": 5 * BOOK}
+#: the curve's headline metrics, with their labels
+PANELS = [("transfer4_both", "background transfer, pass 4"), ("probe_private0_background0", "private z0 → background"),
+          ("probe_private0_digit", "private z0 → digit"), ("probe_shared_digit", "shared s → digit"),
+          ("excess0", "NLL − H(x0), nats")]
+
+
+def points(total: int) -> tuple:
+    """500, then about three points per decade from 1,000, with the book's length and ``total``."""
+    return curves.log_points(total, start=1000, extra=(500, BOOK))
+
+
+def key(name: str, total: int, seed: int) -> str:
+    return f"{vc.SLUG[name]}-{total}-s{seed}"
+
+
+def run_config(name: str, model, total: int, seed: int) -> dict:
+    """The book run's config with the curve run's length (its points follow from it: :func:`points`)."""
+    return {**vc.run_config(name, model, "book", seed), "iterations": total}
+
+
+def _build(name: str, seed: int):
+    torch.manual_seed(seed)  # as the chapter's run(): the initial weights come from the seed
+    return vc.build(name, PROFILES["book"].conjoint_nets)
+
+
+def _setup(data_root="data", progress: bool = True):
+    P = params.validate(profile="book", data_root=data_root)
+    D = vc.data(PROFILES["book"], root=P.data_root / "mnist")
+    return D, vc.judges(P, D, progress=progress)
+
+
+def train_curve(name: str, total: int, seed: int = 0, work: Path = WORK, progress: bool = True) -> dict:
+    """Train ``name`` for ``total`` iterations, evaluated at :func:`points`; the record lands in ``work``."""
+    D, J = _setup(progress=progress)
+    profile = PROFILES["book"]
+    model = _build(name, seed)
+    return curves.train(model, {k: D["train"][k] for k in ("x0", "x1")},
+                        lambda m: vc.evaluate(m, D, J, profile, seed), points(total), Path(work) / key(name, total, seed),
+                        batch_size=profile.conjoint_batch, seed=seed, config=run_config(name, model, total, seed),
+                        progress=progress)
+
+
+def save(name: str, total: int, seed: int = 0, work: Path = WORK, overwrite: bool = False) -> Path:
+    """Save the finished curve run under ``weights/vae_playground/`` (its last point as the record's metrics)."""
+    model = _build(name, seed)
+    return curves.save(Path(work) / key(name, total, seed), model, run_config(name, model, total, seed), CHAPTER,
+                       key(name, total, seed), overwrite=overwrite)
+
+
+def load_all(D: dict | None, J: dict | None, seed: int = 0, runs_: dict = CURVES) -> dict:
+    """Every committed curve run: ``{model: {"model", "record", "metrics"}}``, the metrics recomputed from its
+    weights on the page's data and judges (none when ``D`` is None; the page never trains a curve run)."""
+    out = {}
+    for name, total in runs_.items():
+        model = _build(name, seed)
+        stem = runs.lookup(CHAPTER, key(name, total, seed), run_config(name, model, total, seed), model)
+        if stem is None:
+            continue
+        _, rec = weights.load(stem, model)
+        metrics = {} if D is None else vc.evaluate(model, D, J, PROFILES["book"], seed)
+        out[name] = {"model": model.eval(), "record": rec, "metrics": metrics}
+    return out
+
+
+def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
+    """The curve points of every committed curve run and the last point recomputed (:func:`vaelab.curves.table`)."""
+    return curves.table(loaded, PANELS, digits)
+
+
+def findings(loaded: dict) -> str:
+    """Whether the transfer and the private code's content still move at the curve's end, from the curve."""
+    out = []
+    for name, r in loaded.items():
+        c = r["record"]["curve"]
+        b, e = curves.at(c, BOOK), c[-1]
+        out.append(
+            f"{name}: from the book's {BOOK:,} iterations to {e['iter']:,}, the fourth transfer pass succeeds on "
+            f"{b['transfer4_both']:.1%} → {e['transfer4_both']:.1%} (the bare targets alone {e['floor_both']:.1%}), "
+            f"the private code z0 reads the background at {b['probe_private0_background0']:.1%} → "
+            f"{e['probe_private0_background0']:.1%} and the digit at {b['probe_private0_digit']:.1%} → "
+            f"{e['probe_private0_digit']:.1%}; over the last three points the transfer moves within "
+            f"{curves.last_range(c, 'transfer4_both'):.3f}.")
+    return " ".join(out)
+
+
+def figure(loaded: dict):
+    from .. import plots
+    return plots.convergence({n: r["record"]["curve"] for n, r in loaded.items()}, PANELS,
+                             marks={f"book ({BOOK:,})": BOOK})
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--total", type=int, default=5 * BOOK)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--models", nargs="+", default=list(CURVES), choices=vc.CONJOINT_MODELS)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save", action="store_true", help="save the finished runs under weights/vae_playground/")
+    args = ap.parse_args(argv)
+    cpu.require_pins("vaelab.chapters.vae_playground_length", " ".join(sys.argv[1:] if argv is None else argv))
+    torch.set_num_threads(args.threads)
+    for name in args.models:
+        if args.save:
+            print("saved", save(name, args.total, args.seed))
+            continue
+        if (WORK / f"{key(name, args.total, args.seed)}.json").exists():
+            print(f"{key(name, args.total, args.seed)}: done already (--save saves it)", flush=True)
+            continue
+        rec = train_curve(name, args.total, args.seed)
+        last = rec["curve"][-1]
+        print(f"{key(name, args.total, args.seed)}: {rec['wall_s']:.0f} s; at {last['iter']}: "
+              + ", ".join(f"{k} {last[k]:.3f}" for k, _ in PANELS), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Convergence curves: one run trained past its book length, evaluated by its chapter at log-spaced points.
+
+A curve run trains the page's model, data, seed and batch with the same :class:`~vaelab.train.Trainer` (the
+evaluations run inside ``torch.random.fork_rng``, so the batches are those of a run without them) and writes the
+points measured so far beside its checkpoint, so an interrupted run resumes with its curve. The page shows the
+curve from the run's record and recomputes the last point from the committed weights.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from . import runs, weights
+from .train import Trainer
+
+
+def log_points(total: int, start: int = 1000, extra=()) -> tuple:
+    """About three points per decade (1, 2, 5 × 10^k) from ``start`` up to ``total``, with ``extra`` and
+    ``total``."""
+    if total < 1:
+        raise ValueError(f"a curve needs total >= 1 iterations, got {total}")
+    pts, decade = set(), start
+    while decade <= total:
+        pts.update(p for p in (decade, 2 * decade, 5 * decade) if p <= total)
+        decade *= 10
+    return tuple(sorted(pts | {p for p in (*extra, total) if 0 < p <= total}))
+
+
+def train(model, data: dict, evaluate, points, stem: Path, *, batch_size: int, seed: int, config: dict,
+          ckpt_every: int = 1000, progress: bool = True, storage: str = "float32") -> dict:
+    """Train ``model`` to ``max(points)`` iterations, ``evaluate(model) -> metrics`` at each of ``points``; write
+    ``stem.pt`` (the final weights) and ``stem.json`` (the record: config, curve, history) and return the record.
+    ``stem.curve.json`` keeps the points measured so far and ``stem.ckpt`` the training state until the end.
+    ``storage="float16"`` evaluates every point on a copy rounded to float16, as the page loads such a run."""
+    if storage not in ("float32", "float16"):
+        raise ValueError(f"storage must be 'float32' or 'float16', got {storage!r}")
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    points = tuple(sorted(set(points)))
+    partial = stem.with_name(stem.name + ".curve.json")
+    curve = json.loads(partial.read_text()) if partial.exists() else []
+
+    def callback(it, trainer):
+        if it in points and all(p["iter"] != it for p in curve):
+            t = time.perf_counter()
+            model_at = trainer.model
+            if storage == "float16":
+                model_at = weights.half_storage_(copy.deepcopy(trainer.model).eval())
+            with torch.random.fork_rng(devices=[]):
+                m = evaluate(model_at)
+            trainer.model.train()
+            curve.append({"iter": it, **m, "eval_s": round(time.perf_counter() - t, 2)})
+            tmp = partial.with_name(partial.name + ".tmp")
+            tmp.write_text(json.dumps(curve, indent=1) + "\n")
+            os.replace(tmp, partial)
+
+    trainer = Trainer(model, model.steps(), data, batch_size=batch_size, iterations=points[-1], seed=seed,
+                      capture=False, ckpt_path=stem.with_name(stem.name + ".ckpt"), ckpt_every=ckpt_every,
+                      log_every=max(points[-1] // 20, 1), progress=progress, desc=stem.name, callback=callback)
+    result = trainer.fit()
+    record = {"seed": seed, "iterations": result.iterations, "wall_s": result.wall_s,
+              "config": weights.config_dict(config), "curve": sorted(curve, key=lambda p: p["iter"]),
+              "history": result.history, "device": weights.device_name("cpu"), "torch": torch.__version__}
+    torch.save(model.state_dict(), stem.with_name(stem.name + ".pt"))
+    stem.with_name(stem.name + ".json").write_text(json.dumps(record, indent=1) + "\n")
+    stem.with_name(stem.name + ".ckpt").unlink(missing_ok=True)
+    return record
+
+
+def save(stem: Path, model, config: dict, chapter: str, name: str, *, storage: str = "float32",
+         overwrite: bool = False) -> Path:
+    """Save the finished curve run ``stem`` (its ``.pt`` loaded into ``model``) as ``weights/<chapter>/<name>``,
+    with the curve, history and length in the record and its last point as the record's metrics. A run trained
+    with another config than ``config`` (the one declared now) is refused, naming what differs."""
+    stem = Path(stem)
+    rec_path = stem.with_name(stem.name + ".json")
+    if not rec_path.exists():
+        raise FileNotFoundError(f"{rec_path}: no finished curve run here (train it first)")
+    rec = json.loads(rec_path.read_text())
+    if rec["config"] != weights.config_dict(config):
+        raise ValueError(f"{rec_path}: trained with another config than the one declared now "
+                         f"({'; '.join(weights.config_diff(rec['config'], config))})")
+    model.load_state_dict(torch.load(stem.with_name(stem.name + ".pt"), weights_only=True))
+    model.eval()
+    if storage == "float16":
+        weights.half_storage_(model)
+    last = {k: v for k, v in rec["curve"][-1].items() if k not in ("iter", "eval_s")}
+    target = runs.ROOT / "weights" / chapter / name
+    weights.save(target, model, config=config, metrics=last, seed=rec["seed"], device="cpu", wall_s=rec["wall_s"],
+                 storage=storage, replace=overwrite,
+                 extra={"curve": rec["curve"], "history": rec["history"], "iterations": rec["iterations"],
+                        "device": rec["device"]})
+    return target
+
+
+def table(loaded: dict, panels, digits: int = 3):
+    """One row per curve point of every loaded curve run (``{name: {"record", "metrics"}}``; ``panels`` is
+    ``[(key, label)]``), and a last row per run recomputed from the committed weights with whether it equals the
+    curve's last point (to 1e-6)."""
+    import pandas as pd
+
+    rows = {}
+    for name, r in loaded.items():
+        curve, m = r["record"]["curve"], r["metrics"]
+        for p in curve:
+            rows[(name, f"{p['iter']:,}")] = {label: f"{p[k]:.{digits}f}" for k, label in panels}
+        if m:
+            row = {label: f"{m[k]:.{digits}f}" for k, label in panels}
+            row["= last point"] = "yes" if all(abs(curve[-1][k] - v) <= 1e-6 for k, v in m.items()) else "no"
+            rows[(name, "recomputed")] = row
+    df = pd.DataFrame.from_dict(rows, orient="index").fillna("")
+    df.index.names = ["model", "iterations"]
+    return df
+
+
+def at(curve: list, iteration: int) -> dict:
+    """The curve's point at ``iteration`` (KeyError naming the points it has)."""
+    for p in curve:
+        if p["iter"] == iteration:
+            return p
+    raise KeyError(f"no curve point at {iteration}; points: {[p['iter'] for p in curve]}")
+
+
+def last_range(curve: list, key: str, n: int = 3) -> float:
+    """max - min of ``key`` over the curve's last ``n`` points: how much it still moves."""
+    vals = [p[key] for p in curve if key in p][-n:]
+    return float(max(vals) - min(vals))
