@@ -11,7 +11,7 @@ CHAPTERS := toy_csvae celeba_csvae cycle_vae vae_playground acai domain_translat
 # to CHAPTERS and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
 PENDING :=
 
-.PHONY: test check-weights checks unit nbval book page run html browser chromium gpu cross-cpu clean
+.PHONY: test lint check-weights checks unit nbval book page run html browser chromium gpu cross-cpu clean
 
 # The same bits on every x86-64 CPU with AVX2 (vaelab/cpu.py holds the same values and says why): the pages
 # are published from one machine and re-executed by CI on another. vaelab sets torch's at import; NumPy and
@@ -41,7 +41,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-test: $(STAMP) check-weights checks browser
+test: $(STAMP) lint check-weights checks browser
+
+# pyflakes and pycodestyle rules at 120 columns (pyproject.toml's [tool.ruff]); seconds
+lint: $(STAMP)
+	$(BIN)/ruff check vaelab tests benchmarks book_check
 
 # every committed record whole (its weights' and its config's sha256), each a run that a page declares today, and
 # every run and data file the pages load present (vaelab/check_weights.py; about a minute, trains nothing)

@@ -140,7 +140,8 @@ def main() -> int:
         sys.exit(f"the emulated run failed:\n{proc.stderr[-3000:]}")
     there = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"emulated {args.cpu} ({there['aten']}): {time.time() - t:.0f} s\n")
-    print(f"| {'computation':34s} | this CPU   | {args.cpu[:10]:10s} | same |\n|{'-' * 36}|{'-' * 12}|{'-' * 12}|------|")
+    print(f"| {'computation':34s} | this CPU   | {args.cpu[:10]:10s} | same |\n"
+          f"|{'-' * 36}|{'-' * 12}|{'-' * 12}|------|")
     bad = 0
     for k, v in here.items():
         w = there["rows"].get(k, "missing")

@@ -1,14 +1,15 @@
 """Training-step throughput of each chapter's models: iterations/s, eager and CUDA-graph captured.
 
-    .venv/bin/python benchmarks/train_step.py [--chapter toy_csvae|celeba_csvae|vae_playground|cycle_vae|acai|domain_translation]
+    .venv/bin/python benchmarks/train_step.py
+        [--chapter toy_csvae|celeba_csvae|vae_playground|cycle_vae|acai|domain_translation]
         [--iters 300] [--repeats 5] [--devices cpu cuda]
 
 ``toy_csvae``: the six swiss-roll models at ``--batch`` (default 32). ``celeba_csvae``: the face chapter's
-VAE, CondVAE, CondVAE-info and CSVAE in the book's width on random uint8 64×64 faces at its batch (32). ``vae_playground``: the four-point
-VAE and AVB at batch 400 and the conjoint VAE and AVB at batch 100, in the book's narrower nets
-("small") and the reference's ("reference"), on random 28x28 pairs. ``cycle_vae``: the four experiments of
-the cycle-consistent VAE chapter (the reference's MNIST nets; ToySprites' 64x64 nets) at batch 64 on random
-pairs: the issue's bar is 200 iterations/s for MNIST 16/16 on one H100 (the reference's loop: 22).
+VAE, CondVAE, CondVAE-info and CSVAE in the book's width on random uint8 64×64 faces at its batch (32).
+``vae_playground``: the four-point VAE and AVB at batch 400 and the conjoint VAE and AVB at batch 100, in the
+book's narrower nets ("small") and the reference's ("reference"), on random 28x28 pairs. ``cycle_vae``: the four
+experiments of the cycle-consistent VAE chapter (the reference's MNIST nets; ToySprites' 64x64 nets) at batch 64
+on random pairs: the issue's bar is 200 iterations/s for MNIST 16/16 on one H100 (the reference's loop: 22).
 ``acai``: ACAI and its six baselines in the official lines32 nets (code 2×2×16) at batch 64 on random
 32×32 images. ``domain_translation``: Press et al.'s E1/E2/decoder/discriminator at 64×64, batch 32 per
 domain.
@@ -122,7 +123,8 @@ def main():
     case, names = CHAPTERS[a.chapter]
     batch = {"toy_csvae": a.batch, "vae_playground": "400 (points) / 100 (conjoint)",
              "cycle_vae": cv.PROFILES["book"].batch_size,
-             "celeba_csvae": cc.PROFILES["book"].batch_size, "acai": 64, "domain_translation": "32 per domain"}[a.chapter]
+             "celeba_csvae": cc.PROFILES["book"].batch_size, "acai": 64,
+             "domain_translation": "32 per domain"}[a.chapter]
     print(f"{a.chapter}: torch {torch.__version__}, batch {batch}, median of {a.repeats} x {a.iters} iterations, "
           f"{a.threads} CPU thread(s)")
     print("eager: fused Adam (the trainer's default); foreach: PyTorch's default Adam; "

@@ -321,7 +321,8 @@ def check_page(browser: Browser, url: str, page: str, expected: dict | None = No
     if info["mainImages"] < expected.get("images", 0):
         fail(f"{page}: the notebook has {expected['images']} image outputs, the page shows {info['mainImages']} <img>")
     if info["tables"] < expected.get("tables", 0):
-        fail(f"{page}: the notebook has {expected['tables']} HTML-table outputs, the page shows {info['tables']} <table>")
+        fail(f"{page}: the notebook has {expected['tables']} HTML-table outputs, "
+             f"the page shows {info['tables']} <table>")
     if screenshot is not None:
         rep.height = browser.screenshot(screenshot)
         rep.screenshot = screenshot

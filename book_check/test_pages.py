@@ -18,7 +18,8 @@ SHOT_NAMES = {p: Path(p).name for p in PAGES}
 assert len(set(SHOT_NAMES.values())) == len(PAGES), f"two toc pages share a file name: {PAGES}"
 
 # a 1x1 PNG
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGA"
+                       "WjR9awAAAABJRU5ErkJggg==")
 FILLER = "<p>" + "This paragraph is here so that the page is not empty. " * 6 + "</p>"
 
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from vaelab.data import lines
 from vaelab.models.acai import ACAI, ACAIConfig, ConvAEConfig, he_modified_std, mnist32
-from vaelab.models.ae_baselines import (AAE, AE, BASELINES, CONFIGS, VAE, VQVAE, DenoisingAE, DropoutAE,
+from vaelab.models.ae_baselines import (AAE, BASELINES, CONFIGS, VAE, VQVAE, DenoisingAE, DropoutAE,
                                         VQVAEConfig)
 from vaelab.train import Trainer
 
@@ -120,7 +120,8 @@ def test_critic_targets_by_hand():
     ae = 0.4 * img
     x = -(1 - 0.2) / 0.2 * ae                   # so that γ x + (1 − γ) ae = 0
     t = m.critic_terms(x, ae, alpha.view(-1, 1, 1, 1) * img, alpha)
-    assert t["disc_mix"].item() == pytest.approx(0.0, abs=1e-12) and t["disc_real"].item() == pytest.approx(0.0, abs=1e-12)
+    assert (t["disc_mix"].item() == pytest.approx(0.0, abs=1e-12)
+            and t["disc_real"].item() == pytest.approx(0.0, abs=1e-12))
     t = m.critic_terms(torch.zeros_like(x), ae, (alpha.view(-1, 1, 1, 1) + 0.1) * img, alpha)
     assert t["disc_mix"].item() == pytest.approx(0.01, rel=1e-5)         # mean (d(x̂_α) − α)²
     assert t["disc_real"].item() == pytest.approx(0.32 ** 2, rel=1e-5)   # d(0.8 · 0.4) = 0.32, target 0

@@ -299,7 +299,8 @@ def test_codebook_use_counts_distinct_vectors():
 
 
 def test_plateau_findings_name_the_collapsed_runs():
-    R = {("AAE (lines)", s): {"metrics": {"recon_spread": v, "recon_mse": 0.08}} for s, v in enumerate([0.01, 0.02, 0.5])}
+    R = {("AAE (lines)", s): {"metrics": {"recon_spread": v, "recon_mse": 0.08}}
+         for s, v in enumerate([0.01, 0.02, 0.5])}
     R |= {("ACAI (lines)", s): {"metrics": {"recon_spread": 0.8, "recon_mse": 0.01}} for s in range(3)}
     R |= {("VQ-VAE (MNIST 32)", 0): {"metrics": {"recon_spread": 0.0, "recon_mse": 0.1, "codes_used": 2}}}
     text = ch.plateau_findings(R, {"lines": 0.0805, "mnist": 0.0672})

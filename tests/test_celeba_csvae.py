@@ -192,5 +192,7 @@ def test_findings_say_level_with_where_seeds_do_not_separate():
     R.update({("CondVAE", s): {"metrics": {"success_eyeglasses": v}} for s, v in enumerate((90.0, 91.0, 92.0))})
     assert "is below CondVAE's 91.0 %" in ct.edit_findings(R, models=("CondVAE", "CSVAE"))
     low = {(m, s): {"metrics": {"success_eyeglasses": v}} for m, vs in (("CondVAE", (4.0, 5.0, 6.0)),
-                                                                     ("CSVAE", (1.0, 2.0, 3.0))) for s, v in enumerate(vs)}
-    assert "accepts few edits from any model (at most 5.0 %, from CondVAE)" in ct.edit_findings(low, ("CondVAE", "CSVAE"))
+                                                                     ("CSVAE", (1.0, 2.0, 3.0)))
+           for s, v in enumerate(vs)}
+    assert ("accepts few edits from any model (at most 5.0 %, from CondVAE)"
+            in ct.edit_findings(low, ("CondVAE", "CSVAE")))

@@ -70,7 +70,8 @@ def _long(values: list, floor: float = 0.1) -> dict:
     curve = [{"iter": it, "transfer4_both": v, "floor_both": floor, "probe_private0_digit": 0.2,
               "probe_shared_digit": 0.3, "probe_private0_background0": 0.9}
              for it, v in zip((500, 1000, 1500, 2000, 5000, 7500), values)]
-    return {"Conjoint VAE": {"record": {"curve": curve}, "metrics": {k: v for k, v in curve[-1].items() if k != "iter"}}}
+    last = {k: v for k, v in curve[-1].items() if k != "iter"}
+    return {"Conjoint VAE": {"record": {"curve": curve}, "metrics": last}}
 
 
 def test_a_flat_conjoint_curve_decides_the_transfer_claim_and_a_moving_one_leaves_it_open():
@@ -91,3 +92,36 @@ def test_a_flat_conjoint_curve_decides_the_transfer_claim_and_a_moving_one_leave
     assert "still moving by more than 1% between 2,000 and 7,500" in moving.evidence
     # the model without a curve keeps the book's verdict, decided from its seeds alone
     assert transfer(results.vae_playground_claims(points, C, "book"), "Conjoint AVB").verdict == claims.OPEN
+
+
+def _dt(add: list, end_add: float, tail: list | None = None) -> tuple:
+    m = {"add_success": 0.0, "remove_success": 90.0, "judge_recon": 95.0, "probe_specific": 80.0,
+         "probe_common": 60.0, "probe_truth": 60.0}
+    R = {(d, s): {"metrics": {**m, "add_success": add[s]}} for d in ("glasses", "beard") for s in range(3)}
+    curve = [{"iter": it, **m, "add_success": v}
+             for it, v in zip((500, 1000, 2000, 3000, 5000, 10_000, 15_000), (tail or []) + [end_add])]
+    return R, {"glasses": {"record": {"curve": curve}, "metrics": {}}}
+
+
+def test_a_domain_translation_curve_can_overturn_a_book_verdict_and_decide_a_failing_one():
+    from vaelab import claims
+    from vaelab.chapters import results
+
+    def add(found, domain="glasses"):
+        return next(c for c in found if c.claim.startswith(f"{domain}: adding"))
+
+    # the seeds pass at the book's length but the long run's end does not: not reproduced once the curve is flat
+    R, L = _dt([80.0, 85.0, 90.0], 40.0, [50.0, 60.0, 70.0, 85.0, 41.0, 39.5])
+    flat = add(results.domain_translation_claims(R, "book", L))
+    assert (flat.verdict, flat.explained_by) == (claims.NOT_REPRODUCED, "hyperparameters")
+    assert "15,000 iterations, seed 0: 40.0 %" in flat.ours
+    assert "flat within 2 points from 5,000 to 15,000" in flat.evidence
+    R, L = _dt([80.0, 85.0, 90.0], 40.0, [50.0, 60.0, 70.0, 85.0, 60.0, 50.0])
+    moving = add(results.domain_translation_claims(R, "book", L))
+    assert (moving.verdict, moving.explained_by) == (claims.OPEN, "length")
+    assert "still moving by more than 2 points between 5,000 and 15,000" in moving.evidence
+    # where the end agrees the seeds' test decides; the domain without a curve keeps the book's verdict
+    R, L = _dt([80.0, 85.0, 90.0], 88.0, [50.0, 60.0, 70.0, 85.0, 86.0, 87.0])
+    found = results.domain_translation_claims(R, "book", L)
+    assert add(found).verdict == claims.REPRODUCED and add(found, "beard").verdict == claims.REPRODUCED
+    assert "seed 0" not in add(found, "beard").ours

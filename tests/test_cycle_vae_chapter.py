@@ -294,7 +294,8 @@ def test_swap_findings_report_the_judge_and_the_sprite_truth():
     p = cv.report.paired_p([0.01, 0.02], [0.03, 0.05])
     assert f"below the 0.0400 of copying the class source (paired p = {p:.2g})" in text
     p = cv.report.paired_p([0.01, 0.02], [0.012, 0.016])
-    assert f"0.0150 (MSE) from the true sprites, not below the 0.0140 of copying the style source (paired p = {p:.2g})" in text
+    assert (f"0.0150 (MSE) from the true sprites, not below the 0.0140 of copying the style source "
+            f"(paired p = {p:.2g})") in text
     assert "with reconstructions at 0.0060." in text
     assert text.count("MNIST 16/16:") == 1
 
@@ -316,7 +317,8 @@ def test_degenerate_findings_name_the_runs_where_z_beats_s():
     text = cvf.degenerate_findings(R)
     assert "ToySprites 512/64 (class read from s at 2.0 %, from z at 40.0 %) is in that degenerate" in text
     assert "MNIST" not in text
-    assert "none is in that degenerate state" in cvf.degenerate_findings(_results({"MNIST 16/16": [{"z_test": 20.0, "s_test": 95.0}]}))
+    assert "none is in that degenerate state" in cvf.degenerate_findings(
+        _results({"MNIST 16/16": [{"z_test": 20.0, "s_test": 95.0}]}))
 
 
 def test_findings_skip_experiments_without_a_paper_row():

@@ -82,7 +82,8 @@ def test_kl_matches_the_closed_form():
         want = want + (-0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())) / (4 * 1 * 28 * 28)
         q = torch.distributions.Normal(mu, (0.5 * lv).exp())
         p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
-        assert torch.allclose(torch.distributions.kl_divergence(q, p).sum(), -0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp()))
+        assert torch.allclose(torch.distributions.kl_divergence(q, p).sum(),
+                              -0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp()))
     assert torch.allclose(out["kl"], want, rtol=1e-5)
 
 
@@ -191,8 +192,8 @@ def test_encode_decode_swap_and_mode():
 def test_load_reference_state_dicts_old_names():
     src, dst = model(), model()
     dst.load_state_dict({k: torch.zeros_like(v) for k, v in dst.state_dict().items()})
-    old = {"style_mu.": "varying_factor_mu.", "style_logvar.": "varying_factor_logvar.", "class_output.": "common_factor.",
-           "style_input.": "varying_factor.", "class_input.": "common_factor."}
+    old = {"style_mu.": "varying_factor_mu.", "style_logvar.": "varying_factor_logvar.",
+           "class_output.": "common_factor.", "style_input.": "varying_factor.", "class_input.": "common_factor."}
 
     def rename(sd):
         out = {}

@@ -1,7 +1,6 @@
 """The idx reader on files the test writes, the checksum check, and the committed MNIST."""
 import gzip
 import hashlib
-import shutil
 import struct
 
 import numpy as np

@@ -2,17 +2,17 @@
 chapters' constants, and the setup column is read from the profiles."""
 import math
 
-import pytest
-
-from vaelab.chapters import acai, cycle_vae, results, toy_csvae, vae_playground, vae_playground_conjoint
+from vaelab.chapters import acai, cycle_vae, results, toy_csvae, vae_playground
 
 
 def _runs(name, values, **more):
-    return {(name, s): {"metrics": {k: v[s] for k, v in {**values, **more}.items()}} for s in range(len(values[next(iter(values))]))}
+    return {(name, s): {"metrics": {k: v[s] for k, v in {**values, **more}.items()}}
+            for s in range(len(values[next(iter(values))]))}
 
 
 def test_cycle_vae_table_puts_the_papers_number_beside_mean_and_sd():
-    R = _runs("MNIST 16/16", {"z_test": [70.0, 72.0, 74.0], "zs_test": [14.0, 15.0, 16.0], "s_test": [94.0, 95.0, 96.0]})
+    R = _runs("MNIST 16/16", {"z_test": [70.0, 72.0, 74.0], "zs_test": [14.0, 15.0, 16.0],
+                              "s_test": [94.0, 95.0, 96.0]})
     t = results.cycle_vae(R)
     row = t.loc["MNIST 16/16: class from sampled z, test (%)"]  # the paper's z under the sampled protocol
     assert row["paper"] == f"{cycle_vae.PAPER['MNIST 16/16'][1]:.2f}"

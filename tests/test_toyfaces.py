@@ -1,5 +1,4 @@
 """ToyFaces: determinism, base rates and co-occurrence, locality of local attributes, partitions."""
-import numpy as np
 import pytest
 import torch
 

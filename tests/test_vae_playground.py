@@ -135,7 +135,8 @@ def test_transfer_floor_is_what_the_judges_say_about_the_bare_targets():
     # targets alternate vertical, blank: both judges right for the sources with digit 3 -> all of them
     assert floor["floor_both"] == pytest.approx(3 / 6)
     J["background"] = PixelJudge(lambda x: torch.full((len(x),), blank))  # wrong on every vertical target
-    assert vc.transfer_floor(J, d, 6)["floor_both"] == pytest.approx(1 / 6)  # only index 5 is a blank target with digit 3
+    # only index 5 is a blank target with digit 3
+    assert vc.transfer_floor(J, d, 6)["floor_both"] == pytest.approx(1 / 6)
 
 
 def test_pixel_entropy_is_the_bernoulli_entropy():

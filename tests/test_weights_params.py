@@ -125,7 +125,8 @@ def test_provenance_reads_every_saved_record(tmp_path):
             for s in range(2)}
     recs[("unsaved", 0)] = {"record": {"wall_s": 1.0}}
     df = report.provenance(recs)
-    assert list(df["run"]) == ["vae-s0", "vae-s1"] and list(df["file"]) == ["weights/toy/vae-s0.pt", "weights/toy/vae-s1.pt"]
+    assert (list(df["run"]) == ["vae-s0", "vae-s1"]
+            and list(df["file"]) == ["weights/toy/vae-s0.pt", "weights/toy/vae-s1.pt"])
     assert list(df["sha256"]) == [weights.sha256(tmp_path / f"vae-s{s}.pt") for s in range(2)]
     text = report.provenance_summary(recs)
     assert text.startswith("2 runs of profile book, seeds 0, 1, trained on cpu") and "1.5 min in all" in text

@@ -15,8 +15,8 @@ floating-point sums are added or how a function is approximated:
   (``NPY_DISABLE_CPU_FEATURES``, ``OPENBLAS_CORETYPE``) and splits some products' sums among as many threads
   as there are cores (``OPENBLAS_NUM_THREADS``: one);
 * PyTorch's float32 square root is not correctly rounded, and its last bits differ between this AMD EPYC
-  and an emulated Intel CPU whatever the pins: :func:`sqrt` replaces it where the book's numbers depend on it (Adam in the probes,
-  :mod:`vaelab.optim`; the procedural datasets' distance fields).
+  and an emulated Intel CPU whatever the pins: :func:`sqrt` replaces it where the book's numbers depend on it
+  (Adam in the probes, :mod:`vaelab.optim`; the procedural datasets' distance fields).
 
 Last-bit differences are harmless for one forward pass, but a probe trained for thousands of Adam steps on
 the codes amplifies them: an Intel Xeon and an AMD EPYC printed the cycle VAE's probe
@@ -28,9 +28,9 @@ evaluations run on this CPU and on an emulated Intel one.
 so importing :mod:`vaelab` (which calls it) right after ``import torch`` is early enough; NumPy and OpenBLAS
 read theirs when they load, which ``import torch`` already does, so the Makefile exports :data:`PINS` for every
 command it runs (``make test``, ``make book``, ``make gpu``). A value the user has set is kept, and
-``VAELAB_NATIVE_CPU=1`` turns the pins off (maybe faster with AVX-512, not measured here; the pages' numbers may then differ in
-their last digits). On the 2-core AMD EPYC the pins cost nothing measurable where convolutions dominate (the
-CelebA chapter's seed-0 evaluation took 203.0 s pinned and 201.8 s not, its judge 45.6 s and 46.5 s; one run
+``VAELAB_NATIVE_CPU=1`` turns the pins off (maybe faster with AVX-512, not measured here; the pages' numbers may then
+differ in their last digits). On the 2-core AMD EPYC the pins cost nothing measurable where convolutions dominate
+(the CelebA chapter's seed-0 evaluation took 203.0 s pinned and 201.8 s not, its judge 45.6 s and 46.5 s; one run
 each), but ``COMPATIBLE`` makes MKL's GEMM two to three times slower (2048 x 1024 x 1024: 2.8 times; a probe's
 10,000 x 256 x 10: 2.8 times), so the evaluations' big and skinny products go to NumPy's OpenBLAS instead,
 which the pins make the same on every CPU (:mod:`vaelab.blas`, the lines metric, VQ-VAE's codebook search).

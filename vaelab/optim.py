@@ -4,9 +4,10 @@
 weight decay added to the gradient, the bias corrections folded into the step size and the denominator, no
 AMSGrad), except that the square root of the second moment is the correctly rounded one
 (:func:`vaelab.cpu.sqrt`). PyTorch's float32 square root differs in its last bit between an AMD EPYC and an
-emulated Intel CPU (``benchmarks/cross_cpu.py``), and so does every Adam flavour (per tensor, foreach, fused), and a probe trained for thousands of steps turns those bits into
-visible accuracy differences; every other operation of the update is a correctly rounded add, multiply or
-fused multiply-add, which every CPU computes alike under the pins of :mod:`vaelab.cpu`.
+emulated Intel CPU (``benchmarks/cross_cpu.py``), and so does every Adam flavour (per tensor, foreach, fused), and a
+probe trained for thousands of steps turns those bits into visible accuracy differences; every other operation of
+the update is a correctly rounded add, multiply or fused multiply-add, which every CPU computes alike under the pins
+of :mod:`vaelab.cpu`.
 
 The probes' published numbers come from it; training (:mod:`vaelab.train`) keeps PyTorch's fused Adam,
 which is faster and is not re-run by CI.

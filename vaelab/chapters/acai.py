@@ -300,7 +300,8 @@ NO_TEST = report.NO_TEST
 
 
 def _ms(vals, digits: int) -> str:
-    return f"{np.mean(vals):.{digits}f} ± {report.sd(vals):.{digits}f}" if len(vals) > 1 else f"{np.mean(vals):.{digits}f}"
+    return (f"{np.mean(vals):.{digits}f} ± {report.sd(vals):.{digits}f}" if len(vals) > 1
+            else f"{np.mean(vals):.{digits}f}")
 
 
 def _compare(a: list, b: list) -> str:
@@ -344,7 +345,8 @@ def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
             out.append(f"{claim} cannot be tested on these runs.")
         elif "reversed" in verdicts:
             out.append(f"{claim} does not hold at this training length: {a} is not lower on "
-                       f"{' and '.join(w for w, v in zip(('Mean Distance', 'Smoothness'), verdicts) if v == 'reversed')}.")
+                       + " and ".join(w for w, v in zip(("Mean Distance", "Smoothness"), verdicts)
+                                      if v == "reversed") + ".")
         elif not weak:
             out.append(f"{claim} holds at this training length (p < 0.05 on both).")
         else:

@@ -66,8 +66,9 @@ def training_curves(results: dict, methods, seeds, plateau: float):
     """The training reconstruction term (MSE, from each run's logged history) of every lines run against
     iterations, one panel per method, with the blank-image plateau: the MSE of the mean image. The VAE logs
     a Bernoulli log-likelihood instead of an MSE and has no curve here."""
-    shown = [m for m in methods if any(k.endswith("/recon") for k in
-                                       (results[(key(m, "lines", None), seeds[0])]["record"].get("history") or [{}])[-1])]
+    shown = [m for m in methods
+             if any(k.endswith("/recon")
+                    for k in (results[(key(m, "lines", None), seeds[0])]["record"].get("history") or [{}])[-1])]
     fig, axes = plt.subplots(1, len(shown), figsize=(2.3 * len(shown), 2.6), sharey=True, squeeze=False)
     for ax, m in zip(axes[0], shown):
         for s in seeds:

@@ -4,8 +4,6 @@ returns the figure it draws; images are shown in [0, 1]."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
-import torch
 
 from .. import plots
 from . import celeba_csvae as cc

@@ -15,7 +15,8 @@ SUMMARY_COLUMNS = {"recon_mse": "reconstruction MSE", "kl_z": "KL of z (nats per
                    "drift_recon": "factor drift, reconstructions", "drift_unrelated": "factor drift, unrelated faces",
                    "interp_success": "interpolation ends in glasses %",
                    "interp_monotone": "interpolation monotone %"}
-SUMMARY_DIGITS = {"recon_mse": 4, "kl_z": 1, "kl_w": 1, "judge_recon": 1, "drift_recon": 3, "drift_unrelated": 3, "interp_success": 1, "interp_monotone": 1}
+SUMMARY_DIGITS = {"recon_mse": 4, "kl_z": 1, "kl_w": 1, "judge_recon": 1, "drift_recon": 3, "drift_unrelated": 3,
+                  "interp_success": 1, "interp_monotone": 1}
 DIS_COLUMNS = {"mig": "MIG", "dci_disentanglement": "DCI disentanglement", "dci_completeness": "DCI completeness",
                "dci_informativeness": "DCI informativeness", "sap": "SAP"}
 

@@ -133,8 +133,8 @@ def partners(y: torch.Tensor, seed: int = 0) -> torch.Tensor:
 
 def mnist_data(profile: Profile, root=None) -> dict:
     """``{"train": {"x1", "x2"}, "probe_train": {"x", "y"}, "probe_test": {"x", "y"}, "labels",
-    "n_classes"}``: training pairs (each training image with a fixed same-digit partner; ``labels`` are x1's), the first ``probe_train`` training images
-    and the first ``probe_test`` test images for the probes."""
+    "n_classes"}``: training pairs (each training image with a fixed same-digit partner; ``labels`` are x1's), the
+    first ``probe_train`` training images and the first ``probe_test`` test images for the probes."""
     x, y = mnist.load("train", root=root)
     xt, yt = mnist.load("test", root=root)
     if profile.mnist_train:
@@ -143,7 +143,8 @@ def mnist_data(profile: Profile, root=None) -> dict:
         raise ValueError(f"probe_train={profile.probe_train} / probe_test={profile.probe_test} exceed the "
                          f"{len(x)} training / {len(xt)} test digits")
     p = partners(y)
-    return {"train": {"x1": x, "x2": x[p]}, "labels": y, "probe_train": {"x": x[:profile.probe_train], "y": y[:profile.probe_train]},
+    return {"train": {"x1": x, "x2": x[p]}, "labels": y,
+            "probe_train": {"x": x[:profile.probe_train], "y": y[:profile.probe_train]},
             "probe_test": {"x": xt[:profile.probe_test], "y": yt[:profile.probe_test]}, "n_classes": 10}
 
 

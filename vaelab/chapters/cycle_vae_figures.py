@@ -79,7 +79,8 @@ def interpolation_strips(model, x: torch.Tensor, steps: int = 8, n: int = 5) -> 
 def loss_curves(results: dict, names, seed: int):
     """The logged losses of one seed of each named experiment."""
     hist = {name: results[(name, seed)]["record"]["history"] for name in names}
-    return plots.loss_curves(hist, keys=["autoencoder/recon", "autoencoder/kl", "reverse/reverse"], logy=("autoencoder/kl",))
+    return plots.loss_curves(hist, keys=["autoencoder/recon", "autoencoder/kl", "reverse/reverse"],
+                             logy=("autoencoder/kl",))
 
 
 def sprite_colourings(te: dict, n: int) -> dict:

@@ -76,7 +76,8 @@ def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
     out = []
     for name in experiments:
         parts = []
-        share, truth = report.per_seed(results, name, "style_share"), report.per_seed(results, name, "style_share_truth")
+        share, truth = (report.per_seed(results, name, "style_share"),
+                        report.per_seed(results, name, "style_share_truth"))
         if share:
             parts.append(f"the style source accounts for {_ms(results, name, 'style_share')} of the swaps' pixel "
                          "variance" + (f" (true sprites: {np.mean(truth):.1f} %)" if truth else ""))
@@ -86,7 +87,8 @@ def swap_findings(results: dict, experiments=tuple(EXPERIMENTS)) -> str:
         sw = report.per_seed(results, name, "swap_mse")
         if sw:
             cmp = []
-            for key, what in (("copy_style_mse", "copying the style source"), ("copy_class_mse", "copying the class source")):
+            for key, what in (("copy_style_mse", "copying the style source"),
+                              ("copy_class_mse", "copying the class source")):
                 cp = report.per_seed(results, name, key)
                 rel = "below" if np.mean(sw) < np.mean(cp) else "not below"
                 cmp.append(f"{rel} the {np.mean(cp):.4f} of {what} ({report.paired_text(sw, cp)})")

@@ -58,4 +58,5 @@ def interpolation(model, S: dict, domain: str, names, n: int = 5, steps: int = 8
 def training_curves(results: dict, domain: str, seeds):
     """Reconstruction of both domains and the adversarial term per logged iteration, one line per seed."""
     hist = {f"seed {s}": results[(domain, s)]["record"]["history"] for s in seeds if (domain, s) in results}
-    return plots.loss_curves(hist, keys=["ae/recon_a", "ae/recon_b", "ae/adv", "disc/acc"], logy=("ae/recon_a", "ae/recon_b"))
+    return plots.loss_curves(hist, keys=["ae/recon_a", "ae/recon_b", "ae/adv", "disc/acc"],
+                             logy=("ae/recon_a", "ae/recon_b"))

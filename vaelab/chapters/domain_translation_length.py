@@ -101,8 +101,11 @@ def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
 def findings(loaded: dict) -> str:
     """What the judge sees at the book's length and at the curve's end, and whether it still moves."""
     out = []
-    for domain, r in loaded.items():
-        c = r["record"]["curve"]
+    for domain in CURVES:
+        if domain not in loaded:
+            out.append(f"{domain}: its curve run is not committed yet, so its verdict stands on the book's length.")
+            continue
+        c = loaded[domain]["record"]["curve"]
         b, e = curves.at(c, BOOK), c[-1]
         moves = max(curves.last_range(c, "add_success"), curves.last_range(c, "remove_success"))
         out.append(

@@ -267,7 +267,8 @@ def findings(R: dict) -> dict:
         m = leaders[adds[0]]
         rest = max(_mean(R, o, f"success_{n}") for n in adds for o in METHODS if o != m)
         rates = " and ".join(f"{_what(n)} on {_mean(R, m, f'success_{n}'):.1f} %" for n in adds)
-        verdict = (f"{'Only ' + m if rest < ONLY_BELOW else m} adds attributes that the judge sees, {rates} of the faces "
+        verdict = (f"{'Only ' + m if rest < ONLY_BELOW else m} adds attributes that the judge sees, "
+                   f"{rates} of the faces "
                    f"(the other {len(METHODS) - 1} methods: at most {rest:.1f} %)")
     else:
         verdict = "No method leads every addition: " + ", ".join(

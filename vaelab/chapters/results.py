@@ -68,8 +68,8 @@ def cycle_vae(results: dict, profile_name: str = "book", sprites: str = "toyspri
         elif data == "sprites":
             setup += "; ToySprites (500 identities) for Reed's 2D Sprites (672)"
         # the paper's z column beside the sampled-z probe: the protocol under which the authors' model gives it
-        for key, what, col in (("zs_test", "class from sampled z, test", 1), ("z_test", "class from z means, test", None),
-                               ("s_test", "class from s, test", 3)):
+        for key, what, col in (("zs_test", "class from sampled z, test", 1),
+                               ("z_test", "class from z means, test", None), ("s_test", "class from s, test", 3)):
             quoted = f"{paper[col]:.2f}" if paper and col is not None else NO_NUMBER
             rows.append(_row(results, name, key, f"{name}: {what} (%)", quoted, setup))
     return _frame(rows)
@@ -373,7 +373,8 @@ def celeba_csvae_claims(results: dict, profile_name: str = "book") -> list:
     return out
 
 
-def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "book", long_runs: dict | None = None) -> list:
+def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "book",
+                          long_runs: dict | None = None) -> list:
     """AVB's four-point claim and the reference README's two claims on the conjoint models; ``long_runs``: the
     committed curve runs (:func:`vaelab.chapters.vae_playground_length.load_all`), whose end points must agree
     and whose curves say whether the metric still moves."""
@@ -473,7 +474,8 @@ def acai_claims(results: dict, profile_name: str = "book") -> list:
         pv = report.welch_p(a, b)
         out.append(_claim(
             f"Lines: ACAI's interpolations score a {better} {what.split(' (')[0]} than the baseline AE's (Table 1)",
-            f"{NO_NUMBER} (not available here)", f"ACAI {_ms(a, 3)}, baseline AE {_ms(b, 3)} ({lines}, {_seeds(len(a))})",
+            f"{NO_NUMBER} (not available here)",
+            f"ACAI {_ms(a, 3)}, baseline AE {_ms(b, 3)} ({lines}, {_seeds(len(a))})",
             claims.decide(np.mean(a) < np.mean(b), pv, False), "length", f"Welch's test over seeds, {_p(pv)}"))
     for size in ch.MNIST_LATENTS:
         a, b = (report.per_seed(results, ch.key(m, "mnist", size), "probe_acc") for m in ("ACAI", "Baseline AE"))
@@ -498,9 +500,11 @@ def acai_claims(results: dict, profile_name: str = "book") -> list:
     return out
 
 
-def domain_translation_claims(results: dict, profile_name: str = "book") -> list:
+def domain_translation_claims(results: dict, profile_name: str = "book", long_runs: dict | None = None) -> list:
     """Press et al.'s content transfer on the book's two splits: the translations the judge sees, their distance
-    to the true translation, and the split of the domain between E2 and E1."""
+    to the true translation, and the split of the domain between E2 and E1. ``long_runs``: the committed curve runs
+    (:func:`vaelab.chapters.domain_translation_length.load_all`), whose end points must agree too and whose curves
+    say whether a failing number still moves."""
     import numpy as np
 
     from .. import claims
@@ -508,22 +512,30 @@ def domain_translation_claims(results: dict, profile_name: str = "book") -> list
 
     p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
     setup = _length(p.iterations, ref.iterations)
+    long_runs = long_runs or {}
     out = []
     for d in ch.BOOK_DOMAINS:
         n = len(report.per_seed(results, d, "add_success"))
         if not n:
             continue
         tail = f"({setup}, {_seeds(n)})"
+        lr = long_runs.get(d)
+        curve = lr["record"]["curve"] if lr else []
+        end = curve[-1] if curve else {}
+        where = f"; {end['iter']:,} iterations, seed 0: " if lr else ""
+        flat = lambda *keys: bool(lr) and all(claims.settled([q[k] for q in curve], DT_CURVE_FLAT) for k in keys)
         for key, what in (("add_success", "adding E2's code of a face with it adds it (the judge sees it on most "
                                           "faces)"),
                           ("remove_success", "zeroing E2's code removes it (the judge misses it on most faces)")):
             vals = report.per_seed(results, d, key)
             pv = claims.one_sided_p(vals, 50.0, below=False)
+            holds = np.mean(vals) > 50 and (not lr or end[key] > 50)
             out.append(_claim(
                 f"{d}: {what}", f"{NO_NUMBER} (figures)",
-                f"{_ms(vals, 1)} % of the faces {tail}", claims.decide(np.mean(vals) > 50, pv, False), "length",
+                f"{_ms(vals, 1)} % of the faces {tail}" + (f"{where}{end[key]:.1f} %" if lr else ""),
+                claims.decide(holds, pv, flat(key)), _dt_rung(flat(key)),
                 f"one-sided t-test above 50 %, {_p(pv)}; the judge reads the model's own reconstructions right on "
-                f"{_ms(report.per_seed(results, d, 'judge_recon'), 1)} %"))
+                f"{_ms(report.per_seed(results, d, 'judge_recon'), 1)} %" + _dt_flat_text(lr, flat(key))))
         eye = "_eye" if d == "glasses" else ""
         tr, rc = report.per_seed(results, d, f"add{eye}_mse"), report.per_seed(results, d, f"add{eye}_recon_mse")
         if tr:
@@ -535,14 +547,38 @@ def domain_translation_claims(results: dict, profile_name: str = "book") -> list
                 "length", f"paired t-test over seeds, {_p(pv)}"))
         sp, co, truth = (report.per_seed(results, d, k) for k in ("probe_specific", "probe_common", "probe_truth"))
         pv = report.paired_p(sp, co)
+        holds = np.mean(sp) > np.mean(co) and (not lr or end["probe_specific"] > end["probe_common"])
+        fl = flat("probe_specific", "probe_common")
         out.append(_claim(
             f"{d}: E2's code holds the domain and E1's less", f"{NO_NUMBER}",
-            f"linear probe: E2 {_ms(sp, 1)} %, E1 {_ms(co, 1)} % {tail}",
-            claims.decide(np.mean(sp) > np.mean(co), pv, False), "length", f"paired t-test over seeds, {_p(pv)}"))
-        ok = claims.level(np.mean(co), np.mean(truth))
+            f"linear probe: E2 {_ms(sp, 1)} %, E1 {_ms(co, 1)} % {tail}"
+            + (f"{where}{end['probe_specific']:.1f} and {end['probe_common']:.1f} %" if lr else ""),
+            claims.decide(holds, pv, fl), _dt_rung(fl), f"paired t-test over seeds, {_p(pv)}" + _dt_flat_text(lr, fl)))
+        ok = claims.level(np.mean(co), np.mean(truth)) and (not lr or claims.level(end["probe_common"], np.mean(truth)))
+        fl = flat("probe_common")
         out.append(_claim(
             f"{d}: E1's code holds no more of the domain than the rest of the face tells", f"{NO_NUMBER}",
-            f"E1 {_ms(co, 1)} %, a probe on the true factors other than the attribute {_ms(truth, 1)} % {tail}",
-            claims.decide(ok, None, False), "length",
-            "level means within 1 point; chance is 50 %"))
+            f"E1 {_ms(co, 1)} %, a probe on the true factors other than the attribute {_ms(truth, 1)} % {tail}"
+            + (f"{where}E1 {end['probe_common']:.1f} %" if lr else ""),
+            claims.decide(ok, None, fl), _dt_rung(fl),
+            "level means within 1 point; chance is 50 %" + _dt_flat_text(lr, fl)))
     return out
+
+
+#: a domain-translation curve is flat where its last three points lie within this many points (of a % rate)
+DT_CURVE_FLAT = 2.0
+
+
+def _dt_rung(flat: bool) -> str:
+    """Where the curve is flat, length no longer explains what remains; the stand-in data and the book's batch may."""
+    return "hyperparameters" if flat else "length"
+
+
+def _dt_flat_text(long_run, flat: bool) -> str:
+    if not long_run:
+        return ""
+    c = long_run["record"]["curve"]
+    if flat:
+        return f"; flat within {DT_CURVE_FLAT:g} points from {c[-3]['iter']:,} to {c[-1]['iter']:,} iterations"
+    return (f"; still moving by more than {DT_CURVE_FLAT:g} points between {c[-3]['iter']:,} and {c[-1]['iter']:,} "
+            "iterations")

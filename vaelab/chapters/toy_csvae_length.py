@@ -205,9 +205,11 @@ def findings(loaded: dict, book: dict, D: dict, seed: int = 0) -> str:
     gap_book, gap_end = b_cd["flip"] - b_cs["flip"], end_cd["flip"] - end_cs["flip"]
     closes = (f"closes {1 - gap_end / gap_book:.0%} of the flip gap to CondVAE" if gap_book > 0 else
               "leaves CondVAE's flip no better than CSVAE's")
-    parts = [f"Training {n_cs / BOOK:.0f} times longer {closes} but does not remove the label left in z. CSVAE's flip succeeds on {end_cs['flip']:.1%} at "
+    parts = [f"Training {n_cs / BOOK:.0f} times longer {closes} but does not remove the label left in z. "
+             f"CSVAE's flip succeeds on {end_cs['flip']:.1%} at "
              f"{n_cs:,} iterations against {b_cs['flip']:.1%} at the book's {BOOK:,} (CondVAE "
-             f"{end_cd['flip']:.1%} at {n_cd:,}, {b_cd['flip']:.1%} at {BOOK:,}); over the curve's last three points it moves within "
+             f"{end_cd['flip']:.1%} at {n_cd:,}, {b_cd['flip']:.1%} at {BOOK:,}); "
+             f"over the curve's last three points it moves within "
              f"{last_points_range(cs['record']['curve'], 'flip'):.3f}."]
     if na is not None:
         e = adversary_effect(cs["record"]["curve"], na["record"]["curve"])

@@ -68,7 +68,8 @@ def data(profile: Profile, root=None) -> dict:
     """``{"train", "test"}`` of :func:`vaelab.models.conjoint.paired_data` (dataset seeds 0 and 1, as the
     reference draws each dataset's backgrounds once)."""
     n = profile.conjoint_n_train or None
-    return {"train": paired_data("train", n, root=root), "test": paired_data("test", profile.conjoint_n_test, root=root)}
+    return {"train": paired_data("train", n, root=root),
+            "test": paired_data("test", profile.conjoint_n_test, root=root)}
 
 
 def judge_data(D: dict, split: str) -> dict:
@@ -308,7 +309,8 @@ def findings(results: dict, J: dict, profile: Profile) -> str:
             f"with {g('probe_shared_digit'):.1%} accuracy (majority class: {g('majority_digit'):.1%}) and off "
             f"the private code z0 with {g('probe_private0_digit'):.1%}; it reads z0's background with "
             f"{g('probe_private0_background0'):.1%}.")
-        first, last = report.per_seed(results, name, "transfer0_both"), report.per_seed(results, name, f"transfer{K}_both")
+        first, last = (report.per_seed(results, name, "transfer0_both"),
+                       report.per_seed(results, name, f"transfer{K}_both"))
         p = report.paired_p(first, last)
         trend = ("no distinguishable change" if not p < 0.05 else
                  ("an improvement" if np.mean(last) > np.mean(first) else "a decline"))

@@ -62,7 +62,8 @@ def train_curve(name: str, total: int, seed: int = 0, work: Path = WORK, progres
     profile = PROFILES["book"]
     model = _build(name, seed)
     return curves.train(model, {k: D["train"][k] for k in ("x0", "x1")},
-                        lambda m: vc.evaluate(m, D, J, profile, seed), points(total), Path(work) / key(name, total, seed),
+                        lambda m: vc.evaluate(m, D, J, profile, seed), points(total),
+                        Path(work) / key(name, total, seed),
                         batch_size=profile.conjoint_batch, seed=seed, config=run_config(name, model, total, seed),
                         progress=progress)
 

@@ -9,8 +9,8 @@ disentanglement and "did anything else change" can be measured exactly.
   mouth curves up), Male (short hair, wider jaw, thicker brows), Heavy_Makeup (eye shadow,
   blush), Wearing_Lipstick (red lips), Mustache, Goatee, No_Beard (0 = a full beard or a
   goatee), Bangs (a fringe over the forehead), Black/Blond/Brown/Gray_Hair (one at a time, or
-  none for red/auburn hair; if several are set, the first in that order is drawn), Receding_Hairline (a higher hairline), Wearing_Hat, Pale_Skin,
-  Mouth_Slightly_Open (a dark gap between the lips).
+  none for red/auburn hair; if several are set, the first in that order is drawn), Receding_Hairline (a higher
+  hairline), Wearing_Hat, Pale_Skin, Mouth_Slightly_Open (a dark gap between the lips).
 * **Base rates and co-occurrence** close to CelebA's (Male 42 %, Smiling 48 %, Eyeglasses
   6.5 %, make-up and lipstick almost only without Male, beards and moustaches only with
   Male, blond mostly without Male, grey mostly with it): :data:`BY_SEX` and its neighbours state them.
@@ -275,7 +275,8 @@ def render(attrs: torch.Tensor, factors: dict, width: int = 64, height: int | No
     goatee_d = _ellipse(u, v, 0.0, 0.78, 0.20, 0.18)
     beard_d = torch.where(col(A["Goatee"]).bool(), goatee_d, full)
     img = _over(img, hair_rgb * 0.85, _cover(beard_d, px) * (1 - col(A["No_Beard"])))
-    img = _over(img, hair_rgb * 0.6, _cover(_ellipse(u, v, 0.0, 0.42, 0.26, 0.055), px) * col(A["Mustache"]))  # darker: visible on a beard too
+    # darker: visible on a beard too
+    img = _over(img, hair_rgb * 0.6, _cover(_ellipse(u, v, 0.0, 0.42, 0.26, 0.055), px) * col(A["Mustache"]))
 
     # mouth: a curve that bends up when smiling; a dark gap when open; red with lipstick
     smile = col(A["Smiling"])

@@ -432,8 +432,8 @@ def sap(codes_train, factors_train, codes_test, factors_test, continuous=False, 
       training dimension. It is one-vs-rest, so for a factor with more than two values
       even a perfect copy of the factor scores well below 1 (a line through one
       dimension cannot single out middle values), an uninformative dimension still
-      scores about chance, so the gap stays below about ``1 - 1/(number of values)``, and the code's scale matters (C=0.01
-      is a strong penalty). This is the variant behind disentanglement_lib's published
+      scores about chance, so the gap stays below about ``1 - 1/(number of values)``, and the code's scale matters
+      (C=0.01 is a strong penalty). This is the variant behind disentanglement_lib's published
       SAP numbers (its study configs set ``continuous_factors=False``);
     * continuous factor (``continuous=True``): squared Pearson correlation on the
       training set, i.e. the R^2 of a linear fit of the factor on the dimension (0 when

@@ -343,7 +343,8 @@ class ConjointVAE(_Conjoint):
 @dataclass
 class ConjointAVBConfig(ConjointVAEConfig):
     noise_dim: int = 64                 # mnist_variations_two: noise_dim=64
-    noise_proj: str = "reference"       # 'add' mode: "reference" = fixed random Dense(64 -> 1); "learned" = Linear(64, 784)
+    noise_proj: str = "reference"       # 'add' mode: "reference" = fixed random Dense(64 -> 1);
+                                        # "learned" = Linear(64, 784)
     disc_hidden: int = 512              # mnist_discriminator_simple: Dense(512, relu) ...
     disc_n_hidden: int = 4              # ... four per branch
     disc_linear_features: bool = True   # False: the reference's ReLU-ended branches (T >= 0)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..losses import reparameterize
 from ..nets import ConvDecoder, ConvEncoder, xavier_init
 from .conv_vae import GaussianHead, to_input
 from .cvae import CondVAE
