@@ -118,6 +118,47 @@ def table(loaded: dict, panels, digits: int = 3):
     return df
 
 
+def command(argv, *, module: str, description: str, names, total: int, threads: int, folder: str, work: Path,
+            key, train_one, save_one, setup=None, choices=None) -> None:
+    """The length modules' command line: ``--total --seed --names --threads``; trains every named run not finished in
+    ``work`` (resuming an interrupted one) or, with ``--save``, saves the finished ones under ``weights/<folder>/``.
+    ``key(name, total, seed)`` names a run; ``train_one(name, total, seed, *setup())`` trains it and returns its
+    record; ``save_one(name, total, seed, *setup())`` saves it. ``setup`` (optional) loads what both need once;
+    ``choices`` (default ``names``) are the runs that may be named."""
+    import argparse
+    import sys
+
+    from . import cpu
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--total", type=int, default=total)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--names", nargs="+", default=list(names), choices=list(choices or names))
+    ap.add_argument("--threads", type=int, default=threads)
+    ap.add_argument("--save", action="store_true", help=f"save the finished runs under weights/{folder}/")
+    args = ap.parse_args(argv)
+    cpu.require_pins(module, " ".join(sys.argv[1:] if argv is None else argv))
+    torch.set_num_threads(args.threads)
+    shared = setup() if setup is not None else ()
+    for name in args.names:
+        stem = key(name, args.total, args.seed)
+        if args.save:
+            print("saved", save_one(name, args.total, args.seed, *shared), flush=True)
+        elif (Path(work) / f"{stem}.json").exists():
+            print(f"{stem}: done already (--save saves it)", flush=True)
+        else:
+            rec = train_one(name, args.total, args.seed, *shared)
+            last = rec["curve"][-1]
+            print(f"{stem}: {rec['wall_s']:.0f} s; at {last['iter']}: "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k not in ("iter", "eval_s")), flush=True)
+
+
+def figure(loaded: dict, panels, marks: dict):
+    """The committed curve runs' ``panels`` against iterations (:func:`vaelab.plots.convergence`)."""
+    from . import plots
+    return plots.convergence({n: r["record"]["curve"] for n, r in loaded.items()}, panels, marks=marks)
+
+
 def at(curve: list, iteration: int) -> dict:
     """The curve's point at ``iteration`` (KeyError naming the points it has)."""
     for p in curve:

@@ -11,14 +11,11 @@ the finished runs under ``weights/domain_translation/<domain>-<total>-s<seed>``,
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from .. import REPO, cpu, curves, params, runs, weights
+from .. import REPO, curves, params, runs, weights
 from . import domain_translation as dt
 
 CHAPTER = dt.CHAPTER
@@ -45,8 +42,10 @@ def _params():
     return params.validate(profile="book")
 
 
-def run_config(domain: str, model, total: int, n_train: tuple) -> dict:
+def run_config(domain: str, model, total: int, D: dict) -> dict:
     """The book run's config with the curve run's length (its points follow from it: :func:`points`)."""
+    in_a, in_b = dt.split(domain, dt.attr_dict(D["train"]["attrs"], D["attributes"]))  # as domain_sets counts
+    n_train = (int(in_a.sum()), int(in_b.sum()))
     return {**dt.run_config(domain, model, _params(), n_train, "toyfaces"), "iterations": total}
 
 
@@ -65,15 +64,14 @@ def train_curve(domain: str, total: int, D: dict, J: dict, seed: int = 0, work: 
     return curves.train(model, S["train"], lambda m: dt.evaluate(m, S, J["model"], domain, D["attributes"], profile,
                                                                  seed),
                         points(total), Path(work) / key(domain, total, seed), batch_size=profile.batch_size,
-                        seed=seed, config=run_config(domain, model, total, S["n_train"]), progress=progress,
+                        seed=seed, config=run_config(domain, model, total, D), progress=progress,
                         storage=dt.STORAGE)
 
 
 def save(domain: str, total: int, D: dict, seed: int = 0, work: Path = WORK, overwrite: bool = False) -> Path:
     """Save the finished curve run under ``weights/domain_translation/`` (its last point as the record's metrics)."""
-    S = dt.domain_sets(D, domain, dt.PROFILES["book"])
     model = dt.build(seed)
-    return curves.save(Path(work) / key(domain, total, seed), model, run_config(domain, model, total, S["n_train"]),
+    return curves.save(Path(work) / key(domain, total, seed), model, run_config(domain, model, total, D),
                        CHAPTER, key(domain, total, seed), storage=dt.STORAGE, overwrite=overwrite)
 
 
@@ -82,13 +80,13 @@ def load_all(D: dict, J: dict | None, seed: int = 0, runs_: dict = CURVES) -> di
     weights with the page's judge (none when ``J`` is None; the page never trains a curve run)."""
     profile, out = dt.PROFILES["book"], {}
     for domain, total in runs_.items():
-        S = dt.domain_sets(D, domain, profile)
         model = dt.build(seed)
-        stem = runs.lookup(CHAPTER, key(domain, total, seed), run_config(domain, model, total, S["n_train"]), model)
+        stem = runs.lookup(CHAPTER, key(domain, total, seed), run_config(domain, model, total, D), model)
         if stem is None:
             continue
         _, rec = weights.load(stem, model)
-        metrics = {} if J is None else dt.evaluate(model, S, J["model"], domain, D["attributes"], profile, seed)
+        metrics = {} if J is None else dt.evaluate(model, dt.domain_sets(D, domain, profile), J["model"], domain,
+                                                   D["attributes"], profile, seed)
         out[domain] = {"model": model.eval(), "record": rec, "metrics": metrics}
     return out
 
@@ -117,34 +115,14 @@ def findings(loaded: dict) -> str:
 
 
 def figure(loaded: dict):
-    from .. import plots
-    return plots.convergence({d: r["record"]["curve"] for d, r in loaded.items()}, PANELS,
-                             marks={f"book ({BOOK:,})": BOOK})
+    return curves.figure(loaded, PANELS, {f"book ({BOOK:,})": BOOK})
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--total", type=int, default=5 * BOOK)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--domains", nargs="+", default=list(CURVES), choices=dt.BOOK_DOMAINS)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--save", action="store_true", help="save the finished runs under weights/domain_translation/")
-    args = ap.parse_args(argv)
-    cpu.require_pins("vaelab.chapters.domain_translation_length", " ".join(sys.argv[1:] if argv is None else argv))
-    torch.set_num_threads(args.threads)
-    D, J = setup()
-    for domain in args.domains:
-        name = key(domain, args.total, args.seed)
-        if args.save:
-            print("saved", save(domain, args.total, D, args.seed))
-            continue
-        if (WORK / f"{name}.json").exists():
-            print(f"{name}: done already (--save saves it)", flush=True)
-            continue
-        rec = train_curve(domain, args.total, D, J, args.seed)
-        last = rec["curve"][-1]
-        print(f"{name}: {rec['wall_s']:.0f} s; at {last['iter']}: "
-              + ", ".join(f"{k} {last[k]:.3f}" for k, _ in PANELS), flush=True)
+    curves.command(argv, module=__name__, description=__doc__.splitlines()[0], names=list(CURVES),
+                   total=5 * BOOK, threads=2, folder=CHAPTER, work=WORK, key=key, setup=setup,
+                   train_one=lambda domain, total, seed, D, J: train_curve(domain, total, D, J, seed),
+                   save_one=lambda domain, total, seed, D, J: save(domain, total, D, seed))
 
 
 if __name__ == "__main__":

@@ -416,7 +416,7 @@ def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "boo
             f"shared code {_ms(shared, 1, 100)} % ({conj})"
             + (f"{where}{100 * end['probe_private0_background0']:.1f}, {100 * end['probe_private0_digit']:.1f} and "
                f"{100 * end['probe_shared_digit']:.1f} %" if lr else ""),
-            claims.decide(holds, pv, flat), _conjoint_rung(flat),
+            claims.decide(holds, pv, flat), _curve_rung(flat),
             f"Welch's test of the digit probes, private against shared, {_p(pv)}" + _flat_text(lr, flat)))
         tr, floor = report.per_seed(conjoint, m, f"transfer{K}_both"), report.per_seed(conjoint, m, "floor_both")
         pv = claims.one_sided_p([a - b for a, b in zip(tr, floor)], TRANSFER_MARGIN, below=False)
@@ -428,7 +428,7 @@ def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "boo
             "often fails (the reference's README)", NO_NUMBER,
             f"success after pass {K}: {_ms(tr, 1, 100)} %; the bare targets alone {_ms(floor, 1, 100)} % ({conj})"
             + (f"{where}{100 * end[f'transfer{K}_both']:.1f} %" if lr else ""),
-            claims.decide(holds, pv, flat), _conjoint_rung(flat),
+            claims.decide(holds, pv, flat), _curve_rung(flat),
             f"one-sided t-test that success beats the bare targets by more than {TRANSFER_MARGIN:.0%}, {_p(pv)}; "
             f"the judges find the digit in {_ms(report.per_seed(conjoint, m, 'recon_digit'), 1, 100)} % of plain "
             "reconstructions" + _flat_text(lr, flat)))
@@ -439,19 +439,25 @@ def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "boo
 CURVE_FLAT = 0.01
 
 
-def _conjoint_rung(flat: bool) -> str:
-    """Where the curve is flat, length no longer explains what remains; the book's narrower nets still may."""
+def _curve_rung(flat: bool) -> str:
+    """Where a curve run's metric is flat, length no longer explains what remains; the hyperparameters still may."""
     return "hyperparameters" if flat else "length"
 
 
-def _flat_text(long_run, flat: bool) -> str:
+def _curve_text(long_run, flat: bool, within: str, why: str = "") -> str:
+    """The evidence a curve run adds: flat within ``within`` over its last three points (and ``why`` what then
+    remains), or still moving; nothing without a curve run."""
     if not long_run:
         return ""
     first, last = long_run["record"]["curve"][-3]["iter"], long_run["record"]["curve"][-1]["iter"]
     if flat:
-        return (f"; flat within {CURVE_FLAT:.0%} from {first:,} to {last:,} iterations; the book's nets are narrower "
-                "than the reference's (not run at its widths here)")
-    return f"; still moving by more than {CURVE_FLAT:.0%} between {first:,} and {last:,} iterations"
+        return f"; flat within {within} from {first:,} to {last:,} iterations{why}"
+    return f"; still moving by more than {within} between {first:,} and {last:,} iterations"
+
+
+def _flat_text(long_run, flat: bool) -> str:
+    return _curve_text(long_run, flat, f"{CURVE_FLAT:.0%}",
+                       "; the book's nets are narrower than the reference's (not run at its widths here)")
 
 
 #: the transfer counts as working where it beats the bare targets by more than this share (the page's own rule)
@@ -533,7 +539,7 @@ def domain_translation_claims(results: dict, profile_name: str = "book", long_ru
             out.append(_claim(
                 f"{d}: {what}", f"{NO_NUMBER} (figures)",
                 f"{_ms(vals, 1)} % of the faces {tail}" + (f"{where}{end[key]:.1f} %" if lr else ""),
-                claims.decide(holds, pv, flat(key)), _dt_rung(flat(key)),
+                claims.decide(holds, pv, flat(key)), _curve_rung(flat(key)),
                 f"one-sided t-test above 50 %, {_p(pv)}; the judge reads the model's own reconstructions right on "
                 f"{_ms(report.per_seed(results, d, 'judge_recon'), 1)} %" + _dt_flat_text(lr, flat(key))))
         eye = "_eye" if d == "glasses" else ""
@@ -553,14 +559,15 @@ def domain_translation_claims(results: dict, profile_name: str = "book", long_ru
             f"{d}: E2's code holds the domain and E1's less", f"{NO_NUMBER}",
             f"linear probe: E2 {_ms(sp, 1)} %, E1 {_ms(co, 1)} % {tail}"
             + (f"{where}{end['probe_specific']:.1f} and {end['probe_common']:.1f} %" if lr else ""),
-            claims.decide(holds, pv, fl), _dt_rung(fl), f"paired t-test over seeds, {_p(pv)}" + _dt_flat_text(lr, fl)))
+            claims.decide(holds, pv, fl), _curve_rung(fl),
+            f"paired t-test over seeds, {_p(pv)}" + _dt_flat_text(lr, fl)))
         ok = claims.level(np.mean(co), np.mean(truth)) and (not lr or claims.level(end["probe_common"], np.mean(truth)))
         fl = flat("probe_common")
         out.append(_claim(
             f"{d}: E1's code holds no more of the domain than the rest of the face tells", f"{NO_NUMBER}",
             f"E1 {_ms(co, 1)} %, a probe on the true factors other than the attribute {_ms(truth, 1)} % {tail}"
             + (f"{where}E1 {end['probe_common']:.1f} %" if lr else ""),
-            claims.decide(ok, None, fl), _dt_rung(fl),
+            claims.decide(ok, None, fl), _curve_rung(fl),
             "level means within 1 point; chance is 50 %" + _dt_flat_text(lr, fl)))
     return out
 
@@ -569,16 +576,5 @@ def domain_translation_claims(results: dict, profile_name: str = "book", long_ru
 DT_CURVE_FLAT = 2.0
 
 
-def _dt_rung(flat: bool) -> str:
-    """Where the curve is flat, length no longer explains what remains; the stand-in data and the book's batch may."""
-    return "hyperparameters" if flat else "length"
-
-
 def _dt_flat_text(long_run, flat: bool) -> str:
-    if not long_run:
-        return ""
-    c = long_run["record"]["curve"]
-    if flat:
-        return f"; flat within {DT_CURVE_FLAT:g} points from {c[-3]['iter']:,} to {c[-1]['iter']:,} iterations"
-    return (f"; still moving by more than {DT_CURVE_FLAT:g} points between {c[-3]['iter']:,} and {c[-1]['iter']:,} "
-            "iterations")
+    return _curve_text(long_run, flat, f"{DT_CURVE_FLAT:g} points")

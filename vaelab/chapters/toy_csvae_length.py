@@ -7,7 +7,7 @@ The reference (alexlyzhov/latent-subspaces, csvae_toy) trains 2,300 epochs of 10
 first 20,000 iterations are what the chapter's ``run`` trains) and records the metrics at each point, so that the
 page can show where each metric stops moving.
 
-``make run M=vaelab.chapters.toy_csvae_length ARGS='--total 200000 --models CSVAE CondVAE'`` (the Makefile's CPU
+``make run M=vaelab.chapters.toy_csvae_length ARGS='--total 200000 --names CSVAE CondVAE'`` (the Makefile's CPU
 pins: the page recomputes the last point) trains into
 ``checkpoints/toy_curves/`` (ignored by git), resuming from the checkpoint an interrupted run left there;
 ``--save`` then saves each finished run under ``weights/toy_csvae/<model>-<total>-s<seed>`` with its curve in the
@@ -15,8 +15,6 @@ record, where :func:`load` finds it for the page.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 import json
 import os
 import time
@@ -26,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import REPO, cpu, curves, runs, weights
+from .. import REPO, curves, runs, weights
 from ..data import swissroll
 from ..metrics.mi import ba_lower_bound
 from ..report import per_seed, sd
@@ -248,27 +246,10 @@ def figure(loaded: dict):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--total", type=int, default=200_000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--models", nargs="+", default=list(toy.MODELS), choices=toy.MODELS)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--save", action="store_true", help="save the finished runs under weights/toy_csvae/")
-    args = ap.parse_args(argv)
-    cpu.require_pins("vaelab.chapters.toy_csvae_length", " ".join(sys.argv[1:] if argv is None else argv))
-    torch.set_num_threads(args.threads)
-    if args.save:
-        for name in args.models:
-            print("saved", save(name, args.total, args.seed))
-        return
-    for name in args.models:
-        if (WORK / f"{key(name, args.total, args.seed)}.json").exists():
-            print(f"{key(name, args.total, args.seed)}: done already", flush=True)
-            continue
-        rec = train_curve(name, args.total, args.seed)
-        last = rec["curve"][-1]
-        print(f"{key(name, args.total, args.seed)}: {rec['wall_s']:.0f} s; at {last['iter']}: "
-              + ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k not in ("iter", "eval_s")), flush=True)
+    curves.command(argv, module=__name__, description=__doc__.splitlines()[0], names=list(toy.MODELS),
+                   total=200_000, threads=1, folder="toy_csvae", work=WORK, key=key,
+                   train_one=lambda name, total, seed: train_curve(name, total, seed),
+                   save_one=lambda name, total, seed: save(name, total, seed))
 
 
 if __name__ == "__main__":

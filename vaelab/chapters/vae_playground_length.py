@@ -3,20 +3,18 @@
 
 The reference (conjoint_experiments.py) trains 499,000 iterations; the book 1,500. The headline is the iterative
 background transfer (the source digit on the target background, as the two judges see it) and the probes on the
-private codes. ``make run M=vaelab.chapters.vae_playground_length ARGS='--total 7500'`` trains into
+private codes. ``make run M=vaelab.chapters.vae_playground_length`` trains into
 ``checkpoints/vae_playground_curves/`` (ignored by git), resuming an interrupted run; ``--save`` saves it under
 ``weights/vae_playground/<model>-<total>-s<seed>`` with its curve in the record, where :func:`load` finds it.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from .. import REPO, cpu, curves, params, runs, weights
+from .. import REPO, curves, params, runs, weights
 from . import vae_playground_conjoint as vc
 from .vae_playground import CHAPTER, PROFILES
 
@@ -112,32 +110,14 @@ def findings(loaded: dict) -> str:
 
 
 def figure(loaded: dict):
-    from .. import plots
-    return plots.convergence({n: r["record"]["curve"] for n, r in loaded.items()}, PANELS,
-                             marks={f"book ({BOOK:,})": BOOK})
+    return curves.figure(loaded, PANELS, {f"book ({BOOK:,})": BOOK})
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--total", type=int, default=5 * BOOK)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--models", nargs="+", default=list(CURVES), choices=vc.CONJOINT_MODELS)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--save", action="store_true", help="save the finished runs under weights/vae_playground/")
-    args = ap.parse_args(argv)
-    cpu.require_pins("vaelab.chapters.vae_playground_length", " ".join(sys.argv[1:] if argv is None else argv))
-    torch.set_num_threads(args.threads)
-    for name in args.models:
-        if args.save:
-            print("saved", save(name, args.total, args.seed))
-            continue
-        if (WORK / f"{key(name, args.total, args.seed)}.json").exists():
-            print(f"{key(name, args.total, args.seed)}: done already (--save saves it)", flush=True)
-            continue
-        rec = train_curve(name, args.total, args.seed)
-        last = rec["curve"][-1]
-        print(f"{key(name, args.total, args.seed)}: {rec['wall_s']:.0f} s; at {last['iter']}: "
-              + ", ".join(f"{k} {last[k]:.3f}" for k, _ in PANELS), flush=True)
+    curves.command(argv, module=__name__, description=__doc__.splitlines()[0], names=list(CURVES),
+                   total=5 * BOOK, threads=2, folder=CHAPTER, work=WORK, key=key, choices=vc.CONJOINT_MODELS,
+                   train_one=lambda name, total, seed: train_curve(name, total, seed),
+                   save_one=lambda name, total, seed: save(name, total, seed))
 
 
 if __name__ == "__main__":
