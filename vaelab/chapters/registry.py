@@ -64,11 +64,7 @@ def domain_translation(P, progress: bool = False) -> dict:
     dataset = P.extra.get("dataset", "toyfaces")
     D = dt.load_data(dt.PROFILES[P.profile], dataset, P.data_root, progress=progress)
     J = dt.judge(P, D, progress=progress)
-    out = {("judge", 0): J, **dt.run(P, D, J, progress=progress)}
-    if P.profile == "book" and dataset == "toyfaces":  # the committed curve runs the page draws (loaded, never trained)
-        from . import domain_translation_length as dl
-        out.update({("length", domain): r for domain, r in dl.load_all(D, None).items()})
-    return out
+    return {("judge", 0): J, **dt.run(P, D, J, progress=progress)}
 
 
 #: the chapters that train runs, in reading order (the datasets page trains nothing)
