@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from vaelab import params, runs
+from vaelab import cpu, params, runs
 from vaelab.chapters.registry import RUNS as CHAPTERS
 
 
@@ -38,6 +38,7 @@ def printing_obtain(obtain):
 
 
 def main():
+    cpu.pin()  # the pages' kernels, so the timings are those of the book's code paths
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chapter", choices=sorted(CHAPTERS), required=True)
     ap.add_argument("--device", default="auto")

@@ -29,7 +29,9 @@ import time
 import numpy as np
 import torch
 
-import vaelab  # noqa: F401  (the CPU pins, before the first tensor operation)
+from vaelab import cpu
+
+cpu.pin()  # the CPU pins, before the first tensor operation (this script exists to check them)
 
 
 def _h(x) -> str:
@@ -48,7 +50,7 @@ def fingerprints() -> dict:
     from vaelab.metrics.image_classifier import ImageClassifier, ImageClassifierConfig
     from vaelab.metrics.probes import train_probe
     from vaelab.models.conv_vae import ConvVAE, ConvVAEConfig
-    from vaelab.models.cyclevae import fit_probe
+    from vaelab.metrics.probes import fit_probe
 
     torch.set_num_threads(2)
     g = torch.Generator().manual_seed(0)

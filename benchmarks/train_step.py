@@ -26,6 +26,7 @@ import time
 
 import torch
 
+from vaelab import cpu
 from vaelab.chapters import acai as ac
 from vaelab.chapters import celeba_csvae as cc
 from vaelab.chapters import cycle_vae as cv
@@ -107,6 +108,7 @@ def rate(case, name, device, capture, iters, repeats, batch, fused=True):
 
 
 def main():
+    cpu.pin()  # the pages' kernels, so the timings are those of the book's code paths
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chapter", choices=sorted(CHAPTERS), default="toy_csvae")
     ap.add_argument("--iters", type=int, default=300)

@@ -1,4 +1,5 @@
-"""The CPU pins (vaelab.cpu), the correctly rounded square root and the probes' Adam (vaelab.optim)."""
+"""The bit-reproducibility layer (vaelab.cpu): the CPU pins, the correctly rounded square root, the probes' Adam
+and their products in OpenBLAS."""
 import math
 import re
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from vaelab import REPO, cpu
-from vaelab.optim import Adam
+from vaelab.cpu import Adam
 
 
 def test_pin_sets_what_is_unset_and_keeps_what_the_user_set(monkeypatch):
@@ -23,10 +24,15 @@ def test_pin_sets_what_is_unset_and_keeps_what_the_user_set(monkeypatch):
     assert cpu.pin({}) == {}, "off x86-64/AVX2 there is nothing to pin to"
 
 
-def test_importing_vaelab_after_torch_pins_atens_kernels():
-    """ATen reads ATEN_CPU_CAPABILITY at its first kernel call, so ``import torch`` then ``import vaelab`` (the
-    notebooks' order) is early enough: shown with a capability the machine would never pick by itself."""
-    code = ("import os, torch; os.environ['ATEN_CPU_CAPABILITY'] = 'default'; import vaelab; torch.ones(3).sum();"
+def test_importing_vaelab_changes_nothing_and_pin_after_torch_pins_atens_kernels():
+    """Importing vaelab and every one of its modules leaves the environment alone and computes nothing; ATen reads
+    ATEN_CPU_CAPABILITY at its first kernel call, so ``import torch``, the imports, then ``cpu.pin()`` (the pages'
+    order) is early enough: shown with a capability the machine would never pick by itself."""
+    # scikit-learn sets two KMP_ variables when it loads: the snapshot is taken after it
+    code = ("import importlib, os, pkgutil, sklearn, torch; before = dict(os.environ); import vaelab;"
+            "[importlib.import_module(m.name) for m in pkgutil.walk_packages(vaelab.__path__, 'vaelab.')];"
+            "from vaelab import cpu; assert dict(os.environ) == before, 'import changed os.environ';"
+            "os.environ['ATEN_CPU_CAPABILITY'] = 'default'; cpu.pin(); torch.ones(3).sum();"
             "print(torch.backends.cpu.get_cpu_capability(), os.environ.get('MKL_CBWR'))")
     env = {k: v for k, v in __import__("os").environ.items() if k not in cpu.PINS}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
@@ -35,12 +41,25 @@ def test_importing_vaelab_after_torch_pins_atens_kernels():
     assert cbwr == (cpu.PINS["MKL_CBWR"] if cpu.has_avx2() else "None")
 
 
+def test_every_page_pins_before_its_first_tensor_operation():
+    """Each notebook's setup cell calls cpu.pin() right after ``import torch``, before anything computes."""
+    import json
+
+    for page in sorted((REPO / "book").glob("*.ipynb")):
+        cells = [c for c in json.loads(page.read_text())["cells"] if c["cell_type"] == "code"]
+        setup = next(c for c in cells if "params.notebook(" in "".join(c["source"]))
+        lines = [ln for ln in "".join(setup["source"]).splitlines() if ln.strip()]
+        pin = next((i for i, ln in enumerate(lines) if ln.startswith("cpu.pin()")), None)
+        assert pin is not None, f"{page.name}: its setup cell does not call cpu.pin()"
+        assert all(ln.startswith(("import ", "from ")) for ln in lines[:pin]), f"{page.name}: computes before pinning"
+
+
 @pytest.mark.skipif(not cpu.has_avx2(), reason="off x86-64/AVX2 nothing is pinned")
 def test_a_long_run_refuses_to_start_when_numpy_loaded_before_its_pins():
     """NumPy and OpenBLAS read their pins when they load (with torch, before vaelab): without them in the
     environment, cpu.LATE names them and require_pins stops the run, naming the command to use; with them
     exported (as the Makefile does) the run goes on."""
-    code = ("import sys, vaelab; from vaelab import cpu; print(sorted(cpu.LATE));"
+    code = ("import sys, vaelab; from vaelab import cpu; cpu.pin(); print(sorted(cpu.LATE));"
             "cpu.require_pins('vaelab.chapters.toy_csvae_length', '--total 5')")
     env = {k: v for k, v in __import__("os").environ.items() if k not in cpu.PINS and k != cpu.OPT_OUT}
     bare = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO)
@@ -108,7 +127,7 @@ def test_adam_is_algorithm_1(wd):
 
 
 def test_adam_on_many_tensors_gives_the_bits_of_one_tensor_at_a_time():
-    """The roots of all parameters are taken in one call (vaelab.optim._roots); each parameter must end with
+    """The roots of all parameters are taken in one call (vaelab.cpu._roots); each parameter must end with
     the bits it gets when it is the optimizer's only parameter."""
     g = torch.Generator().manual_seed(2)
     shapes = [(7, 3), (256,), (5, 1, 3), (1,), (33,)]
@@ -168,9 +187,9 @@ def test_cross_cpu_fingerprints_are_the_same_in_another_process():
 
 
 def test_blas_linear_is_nn_linear_up_to_rounding_and_learns_the_same():
-    """vaelab.blas.Linear: the forward pass and the three gradients of nn.Linear (float64 reference), and the
+    """vaelab.cpu.Linear: the forward pass and the three gradients of nn.Linear (float64 reference), and the
     same bits whatever the batch is split into (each row of a product is computed alone)."""
-    from vaelab.blas import Linear, linear
+    from vaelab.cpu import Linear, linear
 
     g = torch.Generator().manual_seed(3)
     torch.manual_seed(0)

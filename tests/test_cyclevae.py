@@ -7,9 +7,9 @@ import shutil
 import pytest
 import torch
 
-from vaelab.models.cyclevae import (REFERENCE_DIR, Classifier, CycleVAE, CycleVAEConfig, fit_probe,
-                                    load_reference_checkpoint, load_reference_state_dicts, lr_schedule,
-                                    reference_iterations, verify_reference)
+from vaelab.metrics.probes import Classifier, fit_probe
+from vaelab.models.cyclevae import (REFERENCE_DIR, CycleVAE, CycleVAEConfig, load_reference_checkpoint,
+                                    load_reference_state_dicts, lr_schedule, reference_iterations, verify_reference)
 from vaelab.train import Trainer
 
 torch.set_num_threads(1)  # small convolutions: extra threads only contend on a shared CPU

@@ -122,6 +122,9 @@ def check_data(root: Path = REPO / "data") -> list[str]:
 
 
 def main() -> int:
+    from . import cpu
+
+    cpu.pin()  # the declared runs' configs are rebuilt from data the pages generate under the pins
     torch.set_num_threads(2)
     committed = records()
     errors = check_files(committed)

@@ -1,46 +1,29 @@
-"""The same bits on every x86-64 CPU: the book's pages are published from one machine and re-executed by CI
-on another, so every CPU code path that depends on the processor is pinned to one choice.
+"""The same bits on every x86-64 CPU, opt-in: the book's pages are published from one machine and re-executed
+by CI on another, and a probe trained for thousands of Adam steps turns last-bit differences into visible ones.
 
-Left alone, PyTorch picks its kernels by what the CPU offers, and each choice changes the order in which
-floating-point sums are added or how a function is approximated:
+* :func:`pin` sets the environment variables that hold every CPU-dependent code path to one choice: ATen's and
+  oneDNN's AVX2 kernels, MKL's ``COMPATIBLE`` branch (the one MKL documents as the same on Intel and AMD), NumPy
+  and OpenBLAS without AVX-512 and OpenBLAS on one thread. ATen, oneDNN and MKL read theirs at first use, so a
+  call right after ``import torch`` is early enough; NumPy and OpenBLAS read theirs when they load, so the
+  Makefile exports :data:`PINS` for every command it runs. Importing :mod:`vaelab` changes nothing: the pages,
+  the tests and the long-run commands call :func:`pin` themselves. ``VAELAB_NATIVE_CPU=1`` turns it off.
+* :func:`sqrt`: PyTorch's float32 square root is not correctly rounded and its last bits differ between CPU
+  models whatever the pins; the probes' :class:`Adam` and the procedural datasets' distance fields use this one.
+* :class:`Linear` / :func:`linear`: MKL's ``COMPATIBLE`` branch is slow for the probes' skinny products, so
+  they run in NumPy's OpenBLAS, which the pins hold to the same Haswell kernels on every CPU.
 
-* ATen's vectorised kernels (reductions, batch norm, softmax, activations) are compiled for AVX2 and for
-  AVX-512 and dispatched at the first call (``ATEN_CPU_CAPABILITY``);
-* oneDNN JIT-compiles the convolutions for the widest ISA it finds (``ONEDNN_MAX_CPU_ISA``);
-* MKL (GEMM behind every ``Linear``; exp, log, tanh behind ATen's) dispatches by vendor and ISA. Its
-  conditional-numerical-reproducibility branch ``COMPATIBLE`` (SSE2 without the approximate reciprocals,
-  fixed cache sizes, deterministic reductions) is the one MKL documents as the same on Intel and AMD; its
-  ``AVX2`` branch exists only on Intel CPUs, and elsewhere MKL falls back to its automatic branch;
-* NumPy dispatches some loops to AVX-512 and its OpenBLAS picks a kernel per CPU model
-  (``NPY_DISABLE_CPU_FEATURES``, ``OPENBLAS_CORETYPE``) and splits some products' sums among as many threads
-  as there are cores (``OPENBLAS_NUM_THREADS``: one);
-* PyTorch's float32 square root is not correctly rounded, and its last bits differ between this AMD EPYC
-  and an emulated Intel CPU whatever the pins: :func:`sqrt` replaces it where the book's numbers depend on it
-  (Adam in the probes, :mod:`vaelab.optim`; the procedural datasets' distance fields).
-
-Last-bit differences are harmless for one forward pass, but a probe trained for thousands of Adam steps on
-the codes amplifies them: an Intel Xeon and an AMD EPYC printed the cycle VAE's probe
-table up to 0.4 points apart from the same weights, and nbval failed on five pages.
 ``benchmarks/cross_cpu.py`` (``make cross-cpu``) compares fingerprints of every kind of computation the
-evaluations run on this CPU and on an emulated Intel one.
-
-:func:`pin` sets these environment variables. ATen, oneDNN and MKL read theirs lazily, at their first use,
-so importing :mod:`vaelab` (which calls it) right after ``import torch`` is early enough; NumPy and OpenBLAS
-read theirs when they load, which ``import torch`` already does, so the Makefile exports :data:`PINS` for every
-command it runs (``make test``, ``make book``, ``make gpu``). A value the user has set is kept, and
-``VAELAB_NATIVE_CPU=1`` turns the pins off (maybe faster with AVX-512, not measured here; the pages' numbers may then
-differ in their last digits). On the 2-core AMD EPYC the pins cost nothing measurable where convolutions dominate
-(the CelebA chapter's seed-0 evaluation took 203.0 s pinned and 201.8 s not, its judge 45.6 s and 46.5 s; one run
-each), but ``COMPATIBLE`` makes MKL's GEMM two to three times slower (2048 x 1024 x 1024: 2.8 times; a probe's
-10,000 x 256 x 10: 2.8 times), so the evaluations' big and skinny products go to NumPy's OpenBLAS instead,
-which the pins make the same on every CPU (:mod:`vaelab.blas`, the lines metric, VQ-VAE's codebook search).
+evaluations run on this CPU and on an emulated Intel one; ``benchmarks/README.md`` has what the pins cost.
 """
 from __future__ import annotations
 
+import math
 import os
 import platform
 
 import torch
+from torch import nn
+import torch.nn.functional as F
 
 #: the pinned code paths: read at first use (torch's libraries) or at load (NumPy, OpenBLAS)
 PINS = {
@@ -91,8 +74,10 @@ def pin(environ=None) -> dict:
 
 
 def require_pins(module: str, args: str = "...") -> None:
-    """Refuse (SystemExit naming the variables and the command to use) when NumPy or OpenBLAS loaded without
-    their pins: a long run whose numbers a page compares with its own evaluation must use the page's code paths."""
+    """:func:`pin`, then refuse (SystemExit naming the variables and the command to use) when NumPy or OpenBLAS
+    loaded without their pins: a long run whose numbers a page compares with its own evaluation must use the
+    page's code paths."""
+    pin()
     if LATE:
         exports = " ".join(f"{k}='{PINS[k]}'" for k in sorted(LATE))
         raise SystemExit(f"python -m {module}: NumPy loaded before vaelab could pin {', '.join(sorted(LATE))}, so "
@@ -120,9 +105,8 @@ def _one_openblas_thread() -> None:
 def sqrt(x: torch.Tensor) -> torch.Tensor:
     """The correctly rounded square root of a float32 tensor, the same bits on every CPU.
 
-    ``torch.sqrt`` on float32 is not correctly rounded on the CPU: on an AMD EPYC about one result in six
-    differs from IEEE's in the last bit, and an Intel model (emulated) gives other last bits, whatever the
-    pins. Adam's denominator and the procedural datasets' distance fields go through it, so it takes the
+    ``torch.sqrt`` on float32 is not correctly rounded on the CPU, and its last bits differ between CPU models
+    whatever the pins. Adam's denominator and the procedural datasets' distance fields go through it, so it takes the
     float64 root and rounds it to float32: that root is within an ulp of float64, and a float32 root is never
     that close to a float32 rounding boundary (the double-rounding bound for square roots, 53 >= 2 * 24 + 2),
     so the rounding gives IEEE's float32 root. Other dtypes go through ``torch.sqrt`` unchanged."""
@@ -135,3 +119,105 @@ def status() -> dict:
     """What the running process uses: ATen's capability, the pinned variables' values, torch's threads."""
     return {"aten": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
             **{k: os.environ.get(k, "unset") for k in PINS}}
+
+
+# ------------------------------------------------ products in NumPy's OpenBLAS (the probes' layers)
+def _np(t: torch.Tensor):
+    return t.detach().numpy()
+
+
+class _LinearFn(torch.autograd.Function):
+    """y = x Wᵀ + b; dx = g W, dW = gᵀ x, db = Σ g (the bias added after the product, as a separate add)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        y = torch.from_numpy(_np(x) @ _np(weight).T)
+        return y.add_(bias) if bias is not None else y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        gn = _np(g.contiguous())
+        gx = torch.from_numpy(gn @ _np(weight)) if ctx.needs_input_grad[0] else None
+        gw = torch.from_numpy(gn.T @ _np(x)) if ctx.needs_input_grad[1] else None
+        gb = g.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``F.linear`` with the products in NumPy for 2-D float32 CPU input (see the module docstring)."""
+    if (x.device.type == "cpu" and weight.device.type == "cpu" and x.dim() == 2
+            and x.dtype == weight.dtype == torch.float32 and (bias is None or bias.dtype == torch.float32)):
+        return _LinearFn.apply(x, weight, bias)
+    return F.linear(x, weight, bias)
+
+
+class Linear(nn.Linear):
+    """``nn.Linear`` (same parameters, initialisation and state dict) computing with :func:`linear`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return linear(x, self.weight, self.bias)
+
+
+# ------------------------------------------------ Adam with the correctly rounded square root (the probes')
+class Adam(torch.optim.Optimizer):
+    """``torch.optim.Adam`` (Kingma & Ba, ICLR'15, Algorithm 1, in PyTorch's arrangement: L2 weight decay added to
+    the gradient, the bias corrections folded into the step size and the denominator, no AMSGrad) with the
+    correctly rounded :func:`sqrt`; every other operation of the update is a correctly rounded add, multiply or
+    fused multiply-add. ``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)``, PyTorch's
+    defaults. The probes use it; training (:mod:`vaelab.train`) keeps PyTorch's fused Adam."""
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
+        if not lr > 0 or not eps >= 0 or weight_decay < 0:
+            raise ValueError(f"Adam needs lr > 0, eps >= 0 and weight_decay >= 0; got lr={lr}, eps={eps}, "
+                             f"weight_decay={weight_decay}")
+        if not all(0 <= b < 1 for b in betas) or len(betas) != 2:
+            raise ValueError(f"Adam's betas must be two numbers in [0, 1), got {betas}")
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            b1, b2 = group["betas"]
+            for p in params:
+                if not self.state[p]:
+                    self.state[p].update(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
+            states = [self.state[p] for p in params]
+            grads = [p.grad for p in params]
+            if group["weight_decay"]:
+                grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
+            m = [s["exp_avg"] for s in states]
+            v = [s["exp_avg_sq"] for s in states]
+            torch._foreach_lerp_(m, grads, 1 - b1)
+            torch._foreach_mul_(v, b2)
+            torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
+            for s in states:
+                s["step"] += 1
+            # the bias corrections per step count (one count unless a parameter went without a gradient)
+            for t in sorted({s["step"] for s in states}):
+                idx = [i for i, s in enumerate(states) if s["step"] == t]
+                bc1, bc2_sqrt = 1 - b1 ** t, math.sqrt(1 - b2 ** t)
+                denom = _roots([v[i] for i in idx])
+                torch._foreach_div_(denom, bc2_sqrt)
+                torch._foreach_add_(denom, group["eps"])
+                torch._foreach_addcdiv_([params[i] for i in idx], [m[i] for i in idx], denom,
+                                        value=-group["lr"] / bc1)
+        return loss
+
+
+def _roots(tensors: list) -> list:
+    """:func:`sqrt` of each tensor, in one call when they share a dtype and a device (fewer calls for the probes'
+    many small tensors): the root is elementwise, so the bits are those of one call per tensor."""
+    if len(tensors) > 1 and len({(t.dtype, t.device) for t in tensors}) == 1:
+        flat = sqrt(torch.cat([t.reshape(-1) for t in tensors]))
+        return [r.view_as(t) for r, t in zip(flat.split([t.numel() for t in tensors]), tensors)]
+    return [sqrt(t) for t in tensors]

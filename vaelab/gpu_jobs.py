@@ -213,6 +213,9 @@ def unpack(path: Path, work: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
+    from . import cpu
+
+    cpu.pin()  # the pages' kernels for whatever runs on the CPU
     ap = argparse.ArgumentParser(prog="python -m vaelab.gpu_jobs", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     w = sub.add_parser("worker", help="train one run of the job (resuming)")
@@ -244,7 +247,6 @@ def main(argv=None) -> int:
             return 2
         train_job(a.out, a.minutes, a.work)
         return 0
-    from . import cpu
     from .chapters import cycle_vae_length
     cpu.require_pins("vaelab.gpu_jobs", f"import {a.folder}")
     torch.set_num_threads(2)  # the page's: its recomputation of the final weights must equal the record's

@@ -1,25 +1,19 @@
 """A trainer that knows nothing about any model.
 
-A model hands the trainer a list of :class:`Step`: a name, a function
-``batch -> dict of named scalar tensors`` (the quantity to minimise under
-``"loss"``) and the parameters that step's optimiser updates. Models with an
-adversary, critic or discriminator simply define one step per optimiser; every
-step of an iteration sees the same batch.
+A model hands the trainer a list of :class:`Step`: a name, a function ``batch -> dict of named scalar
+tensors`` (the quantity to minimise under ``"loss"``) and the parameters that step's optimiser updates.
+Models with an adversary, critic or discriminator define one step per optimiser; every step of an iteration
+sees the same batch. For every model alike, the trainer:
 
-What the trainer does for every model alike:
-
-* batches are sampled on the device from device-resident tensors (no DataLoader);
-* optional CUDA-graph capture of the whole iteration (all steps, optimiser updates,
-  loss bookkeeping), with a fallback to eager and a printed reason when capture fails;
-* optional bf16 autocast;
-* a tqdm progress bar with the named losses (averaged over the last ``log_every`` steps);
-* NaN/inf guard: every term of every step is checked on the device; the run stops with
-  :class:`NonFiniteLossError` naming the step, the term and the iteration;
-* a checkpoint (model, optimisers, RNG, bookkeeping) every ``ckpt_every`` iterations,
-  written atomically; ``fit`` resumes from it and ends with the same weights as an
-  uninterrupted run.
-
-No ``.item()`` inside the iteration: host syncs happen only every ``log_every`` steps.
+* samples batches on the device from device-resident tensors (no DataLoader);
+* optionally captures the whole iteration in a CUDA graph (eager, with a printed reason, if capture fails)
+  and optionally runs under bf16 autocast;
+* shows the named losses, averaged over the last ``log_every`` steps, in a tqdm bar, and syncs with the host
+  only then (no ``.item()`` inside the iteration);
+* checks every term of every step on the device, stopping with :class:`NonFiniteLossError` (step, term,
+  iteration) on NaN or inf;
+* writes a checkpoint (model, optimisers, RNG, bookkeeping) atomically every ``ckpt_every`` iterations, from
+  which ``fit`` resumes to the same weights as an uninterrupted run.
 """
 from __future__ import annotations
 

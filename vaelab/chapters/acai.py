@@ -1,25 +1,21 @@
-"""Chapter 3: ACAI (Berthelot, Raffel, Roy, Goodfellow, ICLR'19) and its six baselines on the synthetic
-lines benchmark and on MNIST, with the latent-transformation AE and cross-augmentation beside them.
+"""ACAI (Berthelot, Raffel, Roy, Goodfellow, ICLR'19) and its six baselines on the synthetic lines benchmark
+and on MNIST, with the latent-transformation AE and cross-augmentation beside them.
 
-Runs (:func:`run`):
-
-* **lines** (the paper's Table 1): every method of :data:`METHODS` in the official lines32 nets (code
-  2×2×16; VQ-VAE 4×4×16 as its script), one run per seed, trained on a fixed pool of rendered lines
-  (the official pipeline draws a fresh line for every image; ``Profile.lines_pool`` says how many here).
-* **MNIST** (Table 2): every method of :data:`METHODS` and of :data:`IDEAS` at the two latent sizes of the
-  table, 32 (``--latent=2``, 4×4×2) and 256 (``--latent=16``, 4×4×16), seeds ``Profile.mnist_seeds``.
+Runs (:func:`run`): **lines** (the paper's Table 1), every method of :data:`METHODS` in the official lines32
+nets (code 2×2×16; VQ-VAE 4×4×16 as its script), one run per seed, on a fixed pool of rendered lines
+(``Profile.lines_pool``; the official pipeline draws a fresh line per image); **MNIST** (Table 2), every
+method of :data:`METHODS` and :data:`IDEAS` at the table's two latent sizes, 32 (4×4×2) and 256 (4×4×16).
 
 Metrics (:func:`evaluate`), on held-out data:
 
-* lines: ``distance_e3`` and ``smoothness``, :func:`vaelab.metrics.interpolation.line_eval` of
-  ``Profile.n_interpolations`` interpolations of 16 steps between pairs of fresh test lines (the official
-  metric; the Mean Distance in units of 10⁻³ as the paper prints it); ``recon_mse`` on the test lines.
-* MNIST: ``probe_acc``, the test accuracy (%) of a linear softmax classifier on the frozen, standardised
-  ``probe_code`` of each model — what the official ``single_layer_classifier`` reads: the code for most
-  models, the convolutional output before the dense μ / log σ² layers for the VAE, the quantised code
-  after its MLP for VQ-VAE (:func:`vaelab.metrics.probes.train_probe` with ``hidden=0``, full-batch Adam
-  after training; the official classifier trains jointly with the AE, Adam 1e-4, on the same frozen
-  input); ``recon_mse`` on the test digits (the VAE decodes μ; its official ``ae`` decodes a sample).
+* lines: ``distance_e3`` (the Mean Distance in units of 10⁻³, as the paper prints it) and ``smoothness``, the
+  official metric (:func:`vaelab.metrics.interpolation.line_eval`) on ``Profile.n_interpolations``
+  16-step interpolations between fresh test lines; ``recon_mse`` on the test lines;
+* MNIST: ``probe_acc``, the test accuracy (%) of a linear softmax classifier trained after the AE on the
+  frozen, standardised ``probe_code`` (what the official ``single_layer_classifier`` reads, which trains
+  jointly with the AE: the code, the VAE's convolutional output before its dense heads, VQ-VAE's quantised
+  code after its MLP; :func:`vaelab.metrics.probes.train_probe`, ``hidden=0``); ``recon_mse`` on the test
+  digits (the VAE decodes μ, its official ``ae`` a sample).
 """
 from __future__ import annotations
 
@@ -74,8 +70,7 @@ class Profile:
     batch_size: int = 64      # lib/train.py flag ``batch``
 
 
-#: weights files hold float16 (the 41 book runs: 102.1 MB measured, about 191 MB in float32; each model is rounded
-#: before it is evaluated)
+#: weights files hold float16, half the size of float32 (each model is rounded before it is evaluated)
 STORAGE = "float16"
 
 #: the official length: total_kimg = 2^14 at batch 64 -> 262,145 updates (ConvAEConfig.iterations)
@@ -197,7 +192,7 @@ def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:
 
     The test images go through the model once (``evaluation_pass``: reconstructions, probe codes and VQ-VAE's
     codebook indices together), and the convolutions run channels-last (:func:`vaelab.nets.channels_last`:
-    1.9 times faster on the CPU for these nets; it changes only the rounding, about 1e-8 here)."""
+    faster on the CPU for these nets; it changes only the rounding)."""
     with channels_last(model.eval()):
         return _evaluate(model, dataset, d, profile, seed)
 

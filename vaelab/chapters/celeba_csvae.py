@@ -1,36 +1,29 @@
-"""Chapter 2: CSVAE against CondVAE, CondVAE-info and a VAE on faces (Klys, Snell, Zemel, NeurIPS'18, CelebA),
-after the latent-subspaces project (alexlyzhov/latent-subspaces) and its slides. Figures:
-:mod:`vaelab.chapters.celeba_csvae_figures`.
+"""CSVAE against CondVAE, CondVAE-info and a VAE on faces (Klys, Snell, Zemel, NeurIPS'18, CelebA), after
+alexlyzhov/latent-subspaces and its slides. Figures: :mod:`vaelab.chapters.celeba_csvae_figures`.
 
 Every model is conditioned on the seven attributes of the slides' experiments (:data:`LABELS`). Per seed the
-VAE is trained first; CSVAE, CondVAE and CondVAE-info copy its convolution weights
-(:func:`vaelab.models.conv_vae.copy_convolutions`) and train on. The face judge
-(:mod:`vaelab.metrics.face_judge`, shared with the domain-translation chapter) scores every edit.
+VAE trains first; CSVAE, CondVAE and CondVAE-info copy its convolutions
+(:func:`vaelab.models.conv_vae.copy_convolutions`) and train on. The face judge (:mod:`vaelab.metrics.face_judge`)
+scores every edit. Metrics (:func:`evaluate`), on test faces; "drift" is the mean |Δ| of the judge's 14 factor
+targets ([0, 1] units). The drifts, the true-edit metrics and the disentanglement scores need the generator's
+ground truth: ToyFaces only.
 
-Metrics (:func:`evaluate`), on test faces:
-
-* ``recon_mse``: per-element MSE in [0, 1] units of the reconstructions; ``judge_recon``: the judge's accuracy
-  (%) on the seven labels of those reconstructions (what it can read through the model's blur), and per label
-  ``judge_recon_<label>`` beside ``judge_real_<label>``, its accuracy on the real test faces.
-  ToyFaces only: ``drift_recon``, mean |Δ| of the judge's 14 factor targets between input and reconstruction,
-  and ``drift_unrelated``, the same between unrelated test faces (what a reading that knows nothing gives).
-* ``kl_z`` (and the CSVAE's ``kl_w``): the mean KL per face in nats of the latent's posterior to its prior on
-  the test faces (:func:`kl_terms`): how much each part of the latent carries.
-* Per experiment ``e`` of :data:`EXPERIMENTS` (test faces that meet its source condition, ``n_eval`` of
-  them): ``success_e``, % of edited faces on which the judge reads *every* target attribute at its target
-  value; ``flips_e``, % of the judge's decisions on the other ten attributes that change between input and
-  edit. ToyFaces only: ``drift_e``, mean |Δ| of the judge's 14 factor targets (pose, skin, hair tone,
-  background, light; [0, 1] units) between input and edit, beside ``drift_recon`` (input and reconstruction)
-  and ``drift_truth_e`` (input and the *true* edit: ToyFaces redraws the same face with the target
-  attributes); ``truth_mse_e``, the edit's MSE to that true edit, beside ``truth_recon_mse_e``, the input's
-  reconstruction's.
-* Interpolation from no glasses to glasses (8 steps, faces without glasses): ``interp_success``, % of paths
-  whose last face the judge reads as wearing glasses; ``interp_monotone``, % of paths along which the judge's
-  glasses probability never falls by more than 0.05 from one step to the next.
-* ToyFaces only, on the posterior means of ``n_dis`` training and ``n_dis`` test faces (the VAE's and the
-  CondVAEs' z, the CSVAE's (z, w)) against the ground truth — the 14 factor targets and the seven labels:
-  ``mig``, ``dci_disentanglement``, ``dci_completeness``, ``dci_informativeness`` (test) and ``sap``
-  (:mod:`vaelab.metrics.disentanglement`, DCI with disentanglement_lib's gradient-boosted trees).
+* ``recon_mse`` (per element, [0, 1] units); ``judge_recon``, the judge's accuracy (%) on the seven labels of
+  the reconstructions, per label ``judge_recon_<label>`` beside ``judge_real_<label>`` on the real faces;
+  ``drift_recon`` (input to reconstruction) and ``drift_unrelated`` (between unrelated test faces);
+* ``kl_z`` (and the CSVAE's ``kl_w``): mean KL per face in nats of the posterior to its prior (:func:`kl_terms`);
+* per experiment ``e`` of :data:`EXPERIMENTS` (``n_eval`` faces that meet its source condition):
+  ``success_e``, % of edits on which the judge reads every target attribute at its target value;
+  ``flips_e``, % of its decisions on the other ten attributes that change; ``drift_e`` (input to edit) and
+  ``drift_truth_e`` (input to the true edit, the same face redrawn with the target attributes);
+  ``truth_mse_e``, the edit's MSE to the true edit, beside ``truth_recon_mse_e``, the reconstruction's;
+* glasses interpolation (8 steps from faces without glasses): ``interp_success``, % of paths whose last face
+  the judge reads as wearing glasses; ``interp_monotone``, % of paths whose glasses probability never falls
+  by more than 0.05 from one step to the next;
+* ``mig``, ``dci_disentanglement``, ``dci_completeness``, ``dci_informativeness`` (test) and ``sap``
+  (:mod:`vaelab.metrics.disentanglement`, DCI with gradient-boosted trees) of the posterior means (the VAE's
+  and CondVAEs' z, the CSVAE's (z, w)) of ``n_dis`` training and ``n_dis`` test faces against the 14 factor
+  targets and the seven labels.
 """
 from __future__ import annotations
 

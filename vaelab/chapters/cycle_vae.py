@@ -1,5 +1,5 @@
-"""Chapter 5: the cycle-consistent VAE (Jha, Anand, Singh, Veeravasarapu, ECCV'18) — profiles, data,
-training and the paper's classification table. Figures: :mod:`vaelab.chapters.cycle_vae_figures`.
+"""The cycle-consistent VAE (Jha, Anand, Singh, Veeravasarapu, ECCV'18): profiles, data, training and the
+paper's classification table. Figures: :mod:`vaelab.chapters.cycle_vae_figures`.
 
 Experiments (:data:`EXPERIMENTS`): MNIST at (z, s) = (16, 16) and (64, 64) with the reference's nets,
 ToySprites (:mod:`vaelab.data.sprites`) in place of Reed's 2D Sprites at the paper's (512, 64), and the
@@ -8,25 +8,20 @@ ablation without the reverse cycle at MNIST (16, 16). :data:`REED` is the sprite
 
 Metrics (:func:`evaluate`), on held-out images:
 
-* ``z_train``/``z_test``, ``s_train``/``s_test``: the paper's table. The reference's ``Classifier``
-  (256-256 MLP, BatchNorm, LeakyReLU) is trained on frozen style means z, or on frozen class codes s, to
-  predict the class (:func:`vaelab.models.cyclevae.fit_probe`); train and test accuracy in %. Low z
-  accuracy means the class did not leak into the style code.
-* ``zs_train``/``zs_test``: the same probe on one posterior *sample* of z per image (mu + e^(logvar/2) eps,
-  the code the decoder sees in training; the protocol of the paper's z column). s is deterministic in this
-  model, so it has no sampled counterpart.
+* ``z_train``/``z_test``, ``s_train``/``s_test``: the paper's table, the train and test accuracy (%) of the
+  reference's ``Classifier`` (:func:`vaelab.metrics.probes.fit_probe`) predicting the class from frozen style
+  means z or class codes s; low z accuracy means the class did not leak into the style code.
+  ``zs_train``/``zs_test``: the same on one posterior *sample* of z (the code the decoder trains on; the
+  protocol of the paper's z column); s is deterministic, so it has no sampled counterpart.
 * ``recon_mse``: per-element MSE of an image decoded from its own (z mean, s).
-* MNIST, on the pairs whose two digits differ: ``swap_acc``, how often a digit judge (a CNN trained on real
-  MNIST) reads the *class source's* digit in the swapped image D(z(x_style), s(x_class)); ``swap_leak``, how
-  often it reads the *style source's* digit instead — the class carried by z. A decoder that ignores s
-  scores about 0 and 100.
-* ToySprites: ``swap_mse``, the per-element MSE between the swapped image and the true sprite with the
-  class source's identity drawn in the style source's pose, direction and position (the generator knows
-  it); ``copy_class_mse`` and ``copy_style_mse``, the same for the class source and for the style source
-  themselves: what a model that ignores z, or ignores s, would score.
+* MNIST, on pairs of different digits: ``swap_acc`` and ``swap_leak``, how often a digit judge (a CNN trained
+  on real MNIST) reads the *class source's*, or the *style source's*, digit in the swap D(z(x_style), s(x_class)).
+* ToySprites: ``swap_mse``, the swap's per-element MSE to the true sprite (the class source's identity in the
+  style source's pose, direction and position), beside ``copy_class_mse`` and ``copy_style_mse``, the same
+  for the two sources themselves (what a model that ignores z, or s, would score).
 
-The probe sprites (seeds 1 and 2) are drawn independently of each other and of the training pairs (seed 0);
-among 729,000 possible sprites a few repeat across the sets by chance.
+The probe sprites (seeds 1 and 2) and the training pairs (seed 0) are drawn independently, so a few sprites
+repeat across the sets by chance.
 """
 from __future__ import annotations
 
@@ -38,8 +33,8 @@ import torch
 from .. import report, runs
 from ..data import mnist, sprites
 from ..metrics.image_classifier import ImageClassifier, ImageClassifierConfig
-from ..models.cyclevae import (CycleVAE, CycleVAEConfig, fit_probe, load_reference_checkpoint, lr_schedule,
-                                reference_iterations)
+from ..metrics.probes import fit_probe
+from ..models.cyclevae import CycleVAE, CycleVAEConfig, load_reference_checkpoint, lr_schedule, reference_iterations
 
 CHAPTER = "cycle_vae"
 

@@ -1,38 +1,29 @@
-"""Chapter 4: content/attribute disentanglement by domain translation (Press, Galanti, Benaim, Wolf, ICLR'19)
-— domains, data, the face judge, training and the numbers. Figures: :mod:`vaelab.chapters.domain_translation_figures`.
+"""Content/attribute disentanglement by domain translation (Press, Galanti, Benaim, Wolf, ICLR'19): domains,
+data, the face judge, training and the numbers. Figures: :mod:`vaelab.chapters.domain_translation_figures`.
 
-Domains (:data:`DOMAINS`) follow the reference's ``preprocess.py`` (oripress/ContentDisentanglement):
+Domains (:data:`DOMAINS`) as the reference's ``preprocess.py`` (oripress/ContentDisentanglement): ``glasses``,
+A = Eyeglasses, B = the rest; ``beard``, A = Male, no 5_o_Clock_Shadow and (Mustache or Goatee or not
+No_Beard), B = Male, No_Beard, no 5_o_Clock_Shadow and not in A (ToyFaces draws no five-o'clock shadow);
+``mouth`` (not in the book), A = Mouth_Slightly_Open, B = the rest.
 
-* ``glasses``: A = Eyeglasses, B = the rest.
-* ``beard``: A = Male, no 5_o_Clock_Shadow, and (Mustache or Goatee or not No_Beard); B = Male, No_Beard and
-  no 5_o_Clock_Shadow, and not already in A (``elif``). ToyFaces draws no five-o'clock shadow: it counts as
-  absent, as its CelebA-layout files write it.
-* ``mouth`` (the reference's third configuration, not in the book): A = Mouth_Slightly_Open, B = the rest.
+Metrics (:func:`evaluate`) on ``n_eval`` test images of each domain, each B image given the specific code of
+a random A image (a fixed permutation); "drift" is the mean |Δ| of the face judge's 14 factor targets ([0, 1]
+units), "flips" the % of its decisions on the other attributes that change, both from the input:
 
-Metrics (:func:`evaluate`) on test images of both domains, ``n_eval`` each; each B image gets the specific
-code of a random A image (a fixed permutation):
-
-* ``add_success`` / ``remove_success``: % of ``G(E1(b), E2(a))`` that the face judge
-  (:mod:`vaelab.metrics.face_judge`) reads as having the attribute / of ``G(E1(a), 0)`` as not having it;
-  ``judge_real`` / ``judge_recon``: the judge's accuracy on the same question for the real test images / for
-  the model's own reconstructions of them (what the judge can tell through the model's blur).
-* ``recon_mse``: per-element MSE in [0, 1] units of both domains' reconstructions (A with its specific
-  code, B with zeros).
-* ToyFaces only — the generator knows the right answer, the same face with the attribute drawn in or out
-  (a donor's Mustache/Goatee/No_Beard copied for the beard): ``add_mse``/``remove_mse`` against that truth;
-  ``add_recon_mse``/``remove_recon_mse``, the input's own reconstruction against it (the same blur, no
-  translation); ``add_copy_mse``/``remove_copy_mse``, the input itself. For the glasses the same three inside
-  the glasses' reach (:func:`vaelab.data.toyfaces.eye_region`): ``add_eye_mse`` … ``remove_eye_recon_mse``.
-* ``drift_add``/``drift_remove``: mean |Δ| of the judge's 14 factor targets (position, scale, skin, hair,
-  background, light, each in [0, 1] units) between input and output; ``drift_recon``: between input and
-  reconstruction; ``drift_truth``: the true translations (what the judge's reading moves when only the
-  attribute changes); ``drift_unrelated``: two unrelated test faces. ``flips_add``/``flips_remove``/
-  ``flips_recon``/``flips_truth``: % of the judge's decisions on the other attributes that change between
-  input and output.
+* ``add_success`` / ``remove_success``: % of ``G(E1(b), E2(a))`` that the judge (:mod:`vaelab.metrics.face_judge`)
+  reads with the attribute / of ``G(E1(a), 0)`` without it; ``judge_real`` / ``judge_recon``, its accuracy on
+  the same question for the real test images / for their reconstructions;
+* ``recon_mse``: per-element MSE in [0, 1] units of both domains' reconstructions (B with a zero specific code);
+* ToyFaces only, against the true translation (the same face with the attribute drawn in or out; for the
+  beard, a donor's Mustache/Goatee/No_Beard): ``add_mse``/``remove_mse``, beside ``add_recon_mse``/
+  ``remove_recon_mse`` (the input's reconstruction) and ``add_copy_mse``/``remove_copy_mse`` (the input);
+  for the glasses the same inside :func:`vaelab.data.toyfaces.eye_region` (``add_eye_mse`` …
+  ``remove_eye_recon_mse``);
+* ``drift_add``/``drift_remove``, ``drift_recon``, ``drift_truth`` (the true translations) and
+  ``drift_unrelated`` (two unrelated test faces); ``flips_add``/``flips_remove``/``flips_recon``/``flips_truth``;
 * ``probe_common``/``probe_specific``: test accuracy (%) of a linear probe predicting the domain from E1's /
-  E2's code, trained on validation images, both balanced (chance 50 %); ``probe_truth``: the same probe on
-  the ground truth other than the domain's own attributes (ToyFaces: other attributes and factors) — how
-  much the content itself tells about the domain (Eyeglasses is commoner among ToyFaces' men).
+  E2's code, trained on balanced validation images (chance 50 %); ``probe_truth``, the same on the ground
+  truth other than the domain's own attributes: how much the content itself tells about the domain.
 """
 from __future__ import annotations
 

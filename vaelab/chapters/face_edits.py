@@ -1,26 +1,21 @@
 """One face-editing benchmark across the book: every method that edits a ToyFaces attribute, on the same test
 faces, scored by the same judge against the true edit that ToyFaces draws.
 
-Methods (:data:`METHODS`), as their chapters train them (nothing is trained here):
+Methods (:data:`METHODS`), as their chapters train them (nothing is trained here): the VAE's attribute
+direction (``z + Δy · directions``), CondVAE, CondVAE-info and the CSVAE of :mod:`vaelab.chapters.celeba_csvae`,
+each by its own ``manipulate``; Press et al.'s common/specific split of :mod:`vaelab.chapters.domain_translation`
+(its ``glasses`` model for the glasses, its ``beard`` model for the moustache), adding with the specific code
+of a test face that has the attribute (a donor, fixed per seed), removing with a zero specific code.
 
-* the VAE's attribute direction, CondVAE, CondVAE-info and the CSVAE of :mod:`vaelab.chapters.celeba_csvae`
-  (each edits by its own ``manipulate``: the label changed, or for the VAE ``z + Δy · directions``);
-* Press et al.'s common/specific split of :mod:`vaelab.chapters.domain_translation`: its ``glasses`` model for
-  the glasses, its ``beard`` model for the moustache; adding gives a face the specific code of a test face
-  that has the attribute (a donor, fixed per seed), removing sets the specific code to zero.
+Edits (:data:`EDITS`): add and remove Eyeglasses, add and remove a Mustache; the moustache edits use men with
+no beard and no goatee, so that every method's edit has one true answer.
 
-Edits (:data:`EDITS`): add and remove Eyeglasses, add and remove a Mustache. The moustache edits use men with
-no beard and no goatee (Press et al.'s beard domains hold both; on these faces every method's edit has one
-true answer: the same face with only the moustache drawn in or out).
-
-Metrics per edit ``e`` (:func:`score`, a pure function of the judge's readings and the images):
-``success_e``, % of edited faces the judge reads with the attribute at its target value, beside
-``recon_success_e``, the same for the model's plain reconstructions of the inputs (a blurred reconstruction
-may lose a thin attribute without any edit: removing it is then no evidence of control); ``mse_e``, the
-edit's MSE to the true edit (ToyFaces redraws the face with the attribute changed, everything else kept),
-beside ``recon_mse_e``, the model's plain reconstruction of the input against the same truth (the blur every
-edit carries); ``drift_e``, mean |Δ| of the judge's 14 factor targets between input and edit; ``flips_e``, %
-of the judge's decisions on the 16 other attributes that change between input and edit.
+Metrics per edit ``e`` (:func:`score`, a pure function of the judge's readings and the images): ``success_e``,
+% of edited faces the judge reads with the attribute at its target value, beside ``recon_success_e``, the same
+for the plain reconstructions (a blurred reconstruction may lose a thin attribute without any edit);
+``mse_e``, the edit's MSE to the true edit, beside ``recon_mse_e``, the reconstruction's (the blur every edit
+carries); ``drift_e``, mean |Δ| of the judge's 14 factor targets between input and edit; ``flips_e``, % of the
+judge's decisions on the 16 other attributes that change between input and edit.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chapter 1: CSVAE against VAE, CondVAE and CondVAE-info on the labelled swiss roll.
+"""CSVAE against VAE, CondVAE and CondVAE-info on the labelled swiss roll.
 
 Klys, Snell, Zemel (NeurIPS'18), toy experiment, after the student reimplementation
 alexlyzhov/latent-subspaces (csvae_toy/). Six models on one MLP family (the five of the

@@ -1,5 +1,5 @@
-"""Chapter 6: the VAE playground — a Gaussian VAE against Adversarial Variational Bayes on AVB's four
-points, and conjoint (siamese) autoencoders with shared and private latents on MNIST with backgrounds.
+"""The VAE playground: a Gaussian VAE against Adversarial Variational Bayes on AVB's four points, and
+conjoint (siamese) autoencoders with shared and private latents on MNIST with backgrounds.
 
 After the seeds' gdikov/vae-playground and Mescheder, Nowozin, Geiger, "Adversarial Variational Bayes"
 (ICML'17, arXiv 1701.04722), Section 6.1. This module holds the profiles and the four-point part;
@@ -7,15 +7,15 @@ After the seeds' gdikov/vae-playground and Mescheder, Nowozin, Geiger, "Adversar
 
 Four-point metrics (:func:`points_evaluate`), all in nats per data point, averaged over the four points:
 
-* ``log_px``: log p(x) = log E_p(z) p(x|z) by importance sampling with the prior as proposal (the latent
-  is 2-D, so this estimate is tight). The data are uniform over four points, so no model can beat
-  E log p(x) = -log 4 = -1.386 (Gibbs' inequality): the reference line of the table.
-* ``recon_acc``: the fraction of draws z ~ q(z|x) whose most probable decoding (each coordinate
-  thresholded at p = 1/2) is exactly x.
-* ``kl_model``: each model's own KL estimate — closed form for the VAE, E_q T(x, z) for AVB (its
-  discriminator's estimate). ``elbo_model`` = E_q log p(x|z) - ``kl_model``: the objective each trained on.
+* ``log_px``: log p(x) = log E_p(z) p(x|z) by importance sampling with the prior as proposal (tight in a 2-D
+  latent). The data are uniform over four points, so no model can beat E log p(x) = -log 4 = -1.386 (Gibbs'
+  inequality): the reference line of the table.
+* ``recon_acc``: the fraction of draws z ~ q(z|x) whose most probable decoding (each coordinate thresholded
+  at p = 1/2) is exactly x.
+* ``kl_model``: each model's own KL estimate, closed form for the VAE, E_q T(x, z) for AVB;
+  ``elbo_model`` = E_q log p(x|z) - ``kl_model``, the objective each trained on.
 * ``kl_knn``: KL(q(z|x) || p(z)) from samples of q (Kozachenko–Leonenko, :mod:`vaelab.metrics.divergence`),
-  the same estimator for both models; ``elbo_knn`` the ELBO with it and ``gap`` = log p(x) - ``elbo_knn``
+  the same estimator for both models; ``elbo_knn``, the ELBO with it, and ``gap`` = log p(x) - ``elbo_knn``
   = KL(q(z|x) || p(z|x)), how far each posterior is from the true one.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Chapter 6, second part: conjoint (siamese) autoencoders on two MNIST-with-backgrounds datasets.
+"""The VAE playground's second part: conjoint (siamese) autoencoders on two MNIST-with-backgrounds datasets.
 
 Dataset 0 draws every digit on horizontal stripes or the mosaic, dataset 1 the same digit on vertical
 stripes or a blank background (the reference's ``mnist_variations_two``); see

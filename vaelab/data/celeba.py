@@ -1,85 +1,27 @@
 """CelebA in its original on-disk layout: writers for the list files, and a reader.
 
-CelebA is never downloaded by this package (its licence asks each user to agree to
-its terms at http://mmlab.ie.cuhk.edu.hk/projects/CelebA.html). Put the aligned
-images and the two list files under the book's ``data_root``, by default
-``data/celeba/``::
+CelebA is never downloaded by this package (its licence asks each user to agree to its terms at
+http://mmlab.ie.cuhk.edu.hk/projects/CelebA.html). The reader expects, under the book's ``data_root``
+(default ``data/celeba/``), ``img_align_celeba/000001.jpg`` ... ``202599.jpg`` (178 wide x 218 high),
+``list_attr_celeba.txt`` and ``list_eval_partition.txt``; torchvision's layout (the same inside ``celeba/``)
+and the doubled ``img_align_celeba/img_align_celeba/`` of some re-packed archives are found too.
 
-    data/celeba/
-        img_align_celeba/000001.jpg ... 202599.jpg   (JPEG, 178 wide x 218 high)
-        list_attr_celeba.txt
-        list_eval_partition.txt
+The writers reproduce the original list files byte for byte: CRLF line ends, the last line included; in the
+attribute file, line 1 holds the number of images, line 2 the 40 names each followed by one space, then per image
+the name and the values, the first unpadded after one space and every further one right-aligned in width 2 after one
+space (``000007.jpg 1 -1  1``); in the partition file, ``000001.jpg 0`` per image (0 train, 1 valid, 2 test).
+Checked against: the MD5 that torchvision records for the original partition file, which
+:func:`write_partition_file` reproduces from the published split (``tests/test_celeba.py``); two public partial
+copies of the attribute file (zgjsxx/face-property-detection-pytorch, Mrgrylls11/StarGAN_Watermarking) for the
+spacing and the order of :data:`ATTRIBUTES`; and the original's size, 26,721,026 bytes, which this format gives when
+22,516 images (11.1 %, the attribute's published frequency) have ``5_o_Clock_Shadow`` (the complete file, and so its
+MD5, was not available). torchvision's own parser reads the files written here (with a 41st attribute name ``''``
+from line 2's trailing space, as on the real file).
 
-torchvision's layout, with the same entries one level down in ``celeba/``
-(``<root>/celeba/img_align_celeba/...``), is found too, and so is the doubled
-``img_align_celeba/img_align_celeba/`` that some re-packed archives unzip to.
-
-File formats
-------------
-Both list files use CRLF (``\\r\\n``) line ends, and the last line has one too.
-
-``list_attr_celeba.txt``::
-
-    202599\\r\\n
-    5_o_Clock_Shadow Arched_Eyebrows ... Wearing_Necktie Young \\r\\n
-    000001.jpg -1  1  1 -1 -1 ... -1  1\\r\\n
-    000007.jpg 1 -1  1  1 -1 ... -1  1\\r\\n
-
-Line 1 holds the number of images. Line 2 holds the 40 names, each followed by
-one space, so the line ends in a space. Then comes one line per image: the file
-name, one space, the first value written bare (``1`` or ``-1``), then every
-further value right-aligned in width 2 after one space (``" -1"`` or
-``"  1"``). The first value is *not* padded: ``000007.jpg 1 -1  1``.
-
-``list_eval_partition.txt``: ``000001.jpg 0\\r\\n`` per image (0 = train,
-1 = valid, 2 = test). The original split is 000001-162770 train,
-162771-182637 valid, 182638-202599 test.
-
-What was checked, and against what
-----------------------------------
-* The partition format is byte-exact. Writing the published split with
-  :func:`write_partition_file` reproduces the MD5 that torchvision records for
-  the original file (``d32c9cbf5e040fd4025c592c306e6668`` in
-  ``torchvision.datasets.CelebA.file_list``). Only the CRLF form with a final
-  CRLF gives that digest; LF, or no final line end, does not.
-  ``tests/test_celeba.py`` repeats this check.
-* The attribute format comes from two public partial copies of the original
-  file (GitHub: zgjsxx/face-property-detection-pytorch and
-  Mrgrylls11/StarGAN_Watermarking, both ``list_attr_celeba.txt``). Their first
-  lines show the spacing above, including the unpadded first value and the
-  trailing space on line 2. Character offsets in both copies add up only with
-  two-byte line ends. The original's size, 26,721,026 bytes (from a
-  torchvision download log), equals this format with CRLF and a final CRLF
-  when 22,516 images (11.1 %) have ``5_o_Clock_Shadow`` = 1. That agrees with
-  the attribute's published frequency of about 11 %. Without the complete file
-  the attribute MD5 (``75e246fa...``) could not be reproduced, so this part is
-  checked by structure and size, not by digest.
-* The attribute order in :data:`ATTRIBUTES` matches line 2 of those copies,
-  the ``ATTR_TO_IX_DICT`` of alexlyzhov/latent-subspaces
-  (``attr_classifier/dataset.py``) and the list in yunjey/stargan issue #28.
-* torchvision's own parser (``torchvision.datasets.CelebA``, which splits on
-  single spaces with ``skipinitialspace``) reads files written here to the
-  same 0/1 values (see the tests). Because of the trailing space on line 2,
-  its ``attr_names`` get a 41st entry ``''``, exactly as on the real file.
-  This reader ignores that entry.
-
-Preprocessing (the seed project's crop)
----------------------------------------
-alexlyzhov/latent-subspaces prepares every CelebA image the same way in
-``attr_classifier/dataset.py``, ``results/dataset.py``,
-``condvae_celeba/train_VAE_script.py``, ``condvae_celeba/train_CondVAE_script.py``
-and ``csvae_toy/csvae_celeba-val.ipynb``::
-
-    img = img.resize((256, 256), Image.ANTIALIAS)
-    img = img.crop((32, 32, 224, 224))
-    img = img.resize((64, 64), Image.ANTIALIAS)
-
-This module does the same, with ``Image.LANCZOS`` (the filter Pillow used to
-call ANTIALIAS) and ``size`` in place of 64. It amounts to a centre crop of the
-central 75 % of each side of the 178x218 image (x 22.25-155.75,
-y 27.25-190.75, i.e. 133.5 x 163.5 px), stretched to a square. The aspect
-ratio is not kept: faces come out about 1.22 times wider than they are, as in
-the seed project.
+Preprocessing as alexlyzhov/latent-subspaces (``attr_classifier/dataset.py`` and its training scripts):
+resize to 256x256, crop (32, 32, 224, 224), resize to ``size``, with ``Image.LANCZOS`` (Pillow's former
+ANTIALIAS). This stretches the central 75 % of each side to a square: faces come out about 1.22 times wider
+than they are, as in the seed project.
 """
 from __future__ import annotations
 
@@ -194,7 +136,7 @@ def write_attr_file(path, filenames: Sequence[str], attrs, names: Sequence[str] 
     filenames = [_check_name(f, "file name") for f in filenames]
     a = _as_pm1(attrs, len(filenames), len(names))
     lines = [str(len(filenames)), "".join(n + " " for n in names)]
-    # same output as format_attr_line, via lookup tables (202,599 rows in about 2 s)
+    # same output as format_attr_line, via lookup tables (fast enough for CelebA's 202,599 rows)
     first, rest = {1: " 1", -1: " -1"}, {1: "  1", -1: " -1"}
     lines += [f + first[row[0]] + "".join(map(rest.__getitem__, row[1:])) if row else f
               for f, row in zip(filenames, a.tolist())]

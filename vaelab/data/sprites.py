@@ -1,55 +1,18 @@
 """2D game-character sprites for the cycle-consistent VAE (Jha, Anand, Singh, Veeravasarapu, ECCV'18).
 
-Jha et al. train on Reed, Zhang, Zhang, Lee's 2D Sprites ("Deep Visual Analogy-Making",
-NeurIPS'15): Liberated-Pixel-Cup characters, 60×60 RGB, each character drawn in several
-animations, viewpoints and frames. The character (its body, clothing, hair and weapon) is the
-*specified* factor, known through pairs of images of the same character; everything else that
-changes between two images of it (animation, frame, viewpoint) is *unspecified*.
+Jha et al. train on the 2D Sprites of Reed, Zhang, Zhang, Lee ("Deep Visual Analogy-Making", NeurIPS'15):
+the character is the *specified* factor, known through pairs of images of the same character; animation,
+frame and viewpoint are *unspecified*. :func:`load_reed` (from :mod:`vaelab.data.reed_sprites`) reads
+Reed's files for users who have them; this module draws **ToySprites**, a stand-in with known ground truth.
 
-This module has two parts.
-
-**ToySprites**, a procedural stand-in with known ground truth (no download, no licence):
-64×64 RGB characters on a black background.
-
-* specified factor, the ``identity`` (``N_IDENTITIES`` = 5·5·5·4 = 500): skin colour (5), shirt
-  colour (5), hair (5 styles, each with its own colour: short brown, long blonde, spiky red,
-  silver ponytail, purple bun) and held item (none, sword, shield, staff). An identity number is
-  the mixed-radix code ``((skin·5 + shirt)·5 + hair)·4 + item``.
-* unspecified factors: ``pose`` (6 frames of a walk cycle: legs and arms swing, the swinging
-  foot lifts; the head stays put), ``direction`` (front, left, right; *right* is the exact mirror
-  image of *left* about the character's vertical axis) and the position ``dx``, ``dy`` (integer
-  shifts in [-4, 4] of the whole character; +dx moves right, +dy moves down). They play the part
-  of Reed's animation, frame and viewpoint.
-
-Drawing is vectorised: every part is a signed distance field on the pixel grid (circles,
-ellipses, capsules, rounded boxes, triangles as intersections of half-planes) turned into an
-anti-aliased coverage ``clip(0.5 − distance, 0, 1)``. As all parts are flat-coloured, the
-composited picture of a (pose, direction, hair, item) geometry is *linear* in the two colours that
-vary within it: ``F + W_skin·skin + W_shirt·shirt``. The 360 geometries' ``F``, ``W_skin`` and
-``W_shirt`` are drawn once (cached per device), cropped to the box that holds every drawn pixel
-(at least 4 pixels from each border); a sprite is then a gather, two multiply-adds, and the box
-pasted at its integer offset (dx, dy) on the black canvas, so a shift moves every pixel by exactly
-(dx, dy). Everything is element-wise, so a sprite's bytes depend only on its factors, and the
-factors of sprite ``i`` of ``make(n, seed)`` only on ``(seed, i)``: each factor has its own random
-stream, so ``make(k, seed)`` is a prefix of ``make(n, seed)`` for k < n. Drawing 10,000 sprites
-takes about 0.7 s on one CPU thread, after a one-off 0.7 s to draw the 360 geometries.
-
-**Reed's real data**, :func:`load_reed`, for users who have unpacked
-``nips2015-analogy-data.tar.gz`` (the archive that the README of ananyahjha93/cycle-consistent-vae
-links to; that repository ships no sprites loader, only the MNIST one). The layout is the one read
-by CompVis/robust-disentangling ``rodi/pt/data.py`` (``RawSprites``), which we follow:
-
-* ``data/sprites/sprites_splits.mat``, a MATLAB 5 file with ``trainidx``, ``validx``, ``testidx``:
-  1-based character numbers;
-* ``data/sprites/sprites_<k>.mat`` for each character, k = number − 1 (672 characters), MATLAB 7.3
-  (HDF5) files with ``sprites``, a 1×21 cell (20 animations = 5 actions × 4 viewpoints, plus a last
-  one that the reference drops), each cell a 10800×F matrix whose columns are frames, a 60×60×3
-  image in [0, 1] flattened in MATLAB's column-major order; ``masks``, the matching 1×21 cell of
-  3600×F silhouettes; ``labels``, 1×7 attribute codes (body, sex, hair, armour, arms, greaves,
-  weapon, as listed by Reed et al.; a TensorFlow port treats element 7 as the weapon).
-
-MATLAB 7.3 files need ``h5py``; the same variables saved as a MATLAB 5/7 file (``save -v7``,
-``scipy.io.savemat``) are read with scipy alone.
+ToySprites are 64×64 RGB characters on black. The specified ``identity`` (:data:`N_IDENTITIES` = 500) is
+skin colour × shirt colour × hair style × held item, numbered ``((skin·5 + shirt)·5 + hair)·4 + item``; the
+unspecified factors are ``pose`` (6 frames of a walk cycle), ``direction`` (front, left, and right, the
+mirror image of left) and integer shifts ``dx``, ``dy`` in [-4, 4] (+dx right, +dy down). Every part is a
+signed distance field turned into anti-aliased coverage; a picture is linear in the skin and shirt colours,
+so the 360 geometries are drawn once and a sprite is a gather, two multiply-adds and a paste at its shift.
+Each factor has its own random stream: sprite ``i`` of ``make(n, seed)`` depends only on ``(seed, i)``, and
+``make(k, seed)`` is a prefix of ``make(n, seed)``.
 """
 from __future__ import annotations
 

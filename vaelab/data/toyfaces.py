@@ -1,29 +1,15 @@
 """ToyFaces: procedurally drawn faces with CelebA's attribute names and known ground truth.
 
-CelebA cannot be obtained on the machines that build this book, so the face chapters run
-on ToyFaces and say so. Every image is drawn from a recorded vector of binary attributes
-(named as in CelebA's ``list_attr_celeba.txt``) and continuous nuisance factors, so that
-disentanglement and "did anything else change" can be measured exactly.
-
-* **Attributes** (each visibly drawn): Eyeglasses (frames around the eyes), Smiling (the
-  mouth curves up), Male (short hair, wider jaw, thicker brows), Heavy_Makeup (eye shadow,
-  blush), Wearing_Lipstick (red lips), Mustache, Goatee, No_Beard (0 = a full beard or a
-  goatee), Bangs (a fringe over the forehead), Black/Blond/Brown/Gray_Hair (one at a time, or
-  none for red/auburn hair; if several are set, the first in that order is drawn), Receding_Hairline (a higher
-  hairline), Wearing_Hat, Pale_Skin, Mouth_Slightly_Open (a dark gap between the lips).
-* **Base rates and co-occurrence** close to CelebA's (Male 42 %, Smiling 48 %, Eyeglasses
-  6.5 %, make-up and lipstick almost only without Male, beards and moustaches only with
-  Male, blond mostly without Male, grey mostly with it): :data:`BY_SEX` and its neighbours state them.
-* **Nuisance factors** (:data:`FACTORS`): position, scale, small rotation, face width, skin
-  tone, hair tone, background hue and lightness, lighting direction and strength, hair length.
-* **Determinism**: every random number is a hash of (seed, image index, variable), so image
-  ``i`` of seed ``s`` is the same whatever ``n`` or batch it is drawn in.
-* **Partitions** as CelebA's ``list_eval_partition.txt``: the first 80.34 % of indices train,
-  the next 9.81 % valid, the rest test (162,770 / 19,867 / 19,962 of 202,599).
-
-Drawing is vectorised over the batch with signed distances and a one-pixel linear ramp for
-anti-aliasing; every shape lives in face coordinates (1 unit ≈ 20 pixels at 64×64) that the
-pose factors map to the image.
+The face chapters run on ToyFaces where CelebA is not available, and say so. Every image is drawn from a recorded
+vector of binary attributes (named as in CelebA's ``list_attr_celeba.txt``, each visibly drawn: glasses, smile, sex,
+make-up, lipstick, facial hair, bangs, hair colour, receding hairline, hat, pale skin, open mouth; of several hair
+colours set, the first of black, blond, brown, grey is drawn, and none is red) and continuous nuisance factors
+(:data:`FACTORS`: pose, face width, skin and hair tone, background, lighting, hair length), so that disentanglement
+and "did anything else change" can be measured exactly. Base rates and co-occurrences are set close to CelebA's
+(:data:`BY_SEX` and its neighbours). Every random number is a hash of (seed, image index, variable), so image ``i``
+of seed ``s`` is the same in any ``n`` or batch; the partitions have the proportions of CelebA's
+``list_eval_partition.txt``. Drawing is vectorised over the batch with signed distances and a one-pixel linear ramp
+for anti-aliasing, in face coordinates that the pose factors map to the image.
 """
 from __future__ import annotations
 

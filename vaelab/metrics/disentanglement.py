@@ -1,82 +1,33 @@
 """Ground-truth disentanglement scores of a representation: MIG, DCI and SAP.
 
-Every score compares codes ``(N, d)`` (one row per sample, one column per latent
-dimension) with the ground-truth factors of variation ``(N, k)`` that generated the
-samples. NumPy arrays and torch tensors are both accepted; everything is computed in
-NumPy float64 on the CPU.
+Each score compares codes ``(N, d)`` with the ground-truth factors ``(N, k)`` that generated the samples
+(NumPy arrays or torch tensors, computed in NumPy float64 on the CPU):
 
-* :func:`mig` -- Mutual Information Gap, Chen, Li, Grosse & Duvenaud (2018),
-  "Isolating Sources of Disentanglement in Variational Autoencoders", NeurIPS.
-  For each factor, the gap between the two code dimensions with the highest mutual
-  information with it, divided by the factor's entropy; averaged over factors.
-* :func:`dci` -- Disentanglement, Completeness, Informativeness, Eastwood & Williams
-  (2018), "A Framework for the Quantitative Evaluation of Disentangled
-  Representations", ICLR. A predictor per factor gives an importance matrix
-  ``R (d, k)``; disentanglement is one minus the (base-k) entropy of each code's
-  normalised row, weighted by the code's share of total importance; completeness is
-  the same on the columns with base d.
-* :func:`sap` -- Separated Attribute Predictability, Kumar, Sattigeri & Balakrishnan
-  (2018), "Variational Inference of Disentangled Latent Concepts from Unlabeled
-  Observations", ICLR, Section 3. A score per (code dimension, factor) pair from a
-  predictor that sees that single dimension; the gap between the top two scores per
-  factor, averaged over factors.
+* :func:`mig`, the Mutual Information Gap: Chen, Li, Grosse, Duvenaud, "Isolating Sources of Disentanglement
+  in Variational Autoencoders", NeurIPS 2018;
+* :func:`dci`, Disentanglement, Completeness and Informativeness: Eastwood, Williams, "A Framework for the
+  Quantitative Evaluation of Disentangled Representations", ICLR 2018;
+* :func:`sap`, Separated Attribute Predictability: Kumar, Sattigeri, Balakrishnan, "Variational Inference of
+  Disentangled Latent Concepts from Unlabeled Observations", ICLR 2018, Section 3.
 
-The definitions follow disentanglement_lib (github.com/google-research/disentanglement_lib,
-``disentanglement_lib/evaluation/metrics/``: ``mig.py``, ``dci.py``, ``sap_score.py`` and
-``utils.py``); the code here is written from those definitions, not copied. With the
-defaults, and on what disentanglement_lib handles (integer factors, at least one
-varying factor), the scores are the same quantities it computes:
+Written from the definitions of google-research/disentanglement_lib (``evaluation/metrics/``: ``mig.py``,
+``dci.py``, ``sap_score.py``, ``utils.py``), not copied; with the defaults, on integer factors of which one
+at least varies, the scores are the quantities it computes (``"mig"`` is its ``"discrete_mig"``, ``"sap"``
+its ``"SAP_score"``). Deviations:
 
-* ``mig``: codes binned per column by :func:`discretize` (``utils._histogram_discretize``,
-  20 bins as in its ``mig.gin``), discrete mutual information in nats as
-  ``sklearn.metrics.mutual_info_score`` computes it (``utils.discrete_mutual_info``; here
-  :func:`mutual_info_columns`, every code column's table from one ``bincount``), factor entropy
-  in nats from the label counts (equal to its ``discrete_entropy``,
-  ``mutual_info_score(y, y)``); the key ``"mig"`` is its ``"discrete_mig"``.
-* ``dci`` with ``model="gbt"``: one ``sklearn.ensemble.GradientBoostingClassifier``
-  (sklearn defaults: 100 stages, depth 3) per factor, importance ``|feature_importances_|``,
-  informativeness = accuracy on the training and test sets (``compute_importance_gbt``),
-  and entropies with a ``1e-11`` offset (``disentanglement`` / ``completeness``).
-* ``sap``: ``LinearSVC(C=0.01, class_weight="balanced")`` on one raw code dimension,
-  test accuracy, for discrete factors; squared Pearson correlation on the training set
-  for continuous ones (``compute_score_matrix``); gap between the top two
-  (``compute_avg_diff_top_two``); the key ``"sap"`` is its ``"SAP_score"``.
-
-Deviations from disentanglement_lib, all deliberate:
-
-1. Layout: arrays here are ``(N, d)`` and ``(N, k)``; disentanglement_lib passes
-   ``(d, N)`` and ``(k, N)``.
-2. Continuous factors. disentanglement_lib assumes discrete factors everywhere except
-   SAP's ``continuous_factors`` switch. Here each factor column is discrete when all its
-   values are integers and continuous otherwise (``continuous=None``), or as given by
-   ``continuous`` (one bool, or one per factor). A continuous factor is binned with
-   :func:`discretize` before MIG (disentanglement_lib would treat each distinct float as
-   its own class, making H(factor) = log N and the score meaningless), and predicted by
-   the regressor twin of the chosen model in DCI, where its informativeness is the R^2
-   of that regressor instead of an accuracy.
-3. Constant factors (zero entropy on the data given, or on the training set for DCI and
-   SAP) are skipped: their per-factor entries are NaN, they are left out of every mean
-   and, in DCI, out of the importance matrix (so k counts only varying factors), and
-   their indices are listed under ``"skipped_factors"``. disentanglement_lib divides by
-   zero (MIG, continuous SAP) or fails to fit a one-class classifier (DCI, discrete
-   SAP). A :class:`ValueError` is raised when every factor is constant.
-4. DCI offers two cheaper estimators besides the reference ``"gbt"``:
-   ``"forest"`` (random forest, impurity importances) and ``"linear"`` (multinomial L2
-   logistic regression / Lasso on standardised codes, importance = summed absolute
-   coefficients, each factor's column normalised to sum to 1 as tree importances do).
-   Their scores are not comparable with published disentanglement_lib DCI numbers.
-   ``random_state`` fixes the estimators' randomness (disentanglement_lib leaves it
-   unset) and ``n_estimators`` can shorten the boosting (default 100 as in the
-   reference).
-5. DCI disentanglement is undefined with one factor (entropy in base 1) and
-   completeness with one code dimension; they are returned as NaN where
-   disentanglement_lib divides by log(1) = 0. MIG and SAP need ``d >= 2`` (a top two),
-   and raise :class:`ValueError` otherwise.
-6. ``sap``'s ``continuous`` defaults to False (disentanglement_lib requires it to be
-   set; its study configs use False).
-7. Bad inputs -- not 2-D, no rows or columns, NaN or inf, mismatched lengths or widths,
-   non-integer values in a factor declared discrete -- raise :class:`ValueError` naming
-   the argument, where disentanglement_lib asserts or fails inside sklearn.
+* arrays are ``(N, d)`` and ``(N, k)``, where disentanglement_lib passes ``(d, N)`` and ``(k, N)``;
+* factors with non-integer values (or as ``continuous`` says) are continuous: binned before MIG, where each
+  distinct float would be its own class, and predicted by a regressor in DCI (informativeness is its R^2);
+* constant factors are skipped (NaN entries, listed under ``"skipped_factors"``) where disentanglement_lib
+  divides by zero or fails to fit; a :class:`ValueError` when every factor is constant;
+* DCI offers two cheaper estimators besides the reference ``"gbt"``, ``"forest"`` and ``"linear"``, whose
+  scores are not comparable with published DCI numbers; ``random_state`` fixes what disentanglement_lib leaves
+  unset;
+* DCI disentanglement with one factor and completeness with one code dimension are NaN (entropy in base 1);
+  MIG and SAP need ``d >= 2`` (a top two);
+* ``sap``'s ``continuous`` defaults to False (disentanglement_lib requires it; its study configs use False);
+* bad inputs raise :class:`ValueError` naming the argument, where disentanglement_lib asserts or fails in
+  sklearn.
 """
 from __future__ import annotations
 

@@ -6,13 +6,11 @@ from sample i to its k-th nearest neighbour,
 
     H(q) ~= psi(N) - psi(k) + log V_d + (d / N) * sum_i log eps_i,     V_d = pi^(d/2) / Gamma(d/2 + 1)
 
-(nats; V_d is the volume of the unit d-ball). Then KL(q || N(0, I)) = -H(q) - E_q log N(z; 0, I),
-with the second term a plain Monte Carlo average over the same samples. The estimate is consistent;
-its bias shrinks with N and is small in the 2-D latents of this book (tested against closed forms).
-
-The reference (gdikov/vae-playground, ``playground/metrics.py``) also estimates the KL from samples,
-with the ITE package's ``MDKL_HSCE``: a kNN estimate of the cross-entropy against 1,000 *samples* of
-the prior. Here the cross-entropy term uses the prior's density exactly; only the entropy is estimated.
+(nats; V_d is the volume of the unit d-ball). Then KL(q || N(0, I)) = -H(q) - E_q log N(z; 0, I), the second
+term a Monte Carlo average over the same samples. The estimate is consistent (its bias shrinks with N).
+Deviation from the reference (gdikov/vae-playground, ``playground/metrics.py``, the ITE package's
+``MDKL_HSCE``, a kNN estimate of the cross-entropy against samples of the prior): the cross-entropy term
+uses the prior's density exactly; only the entropy is estimated.
 """
 from __future__ import annotations
 

@@ -2,22 +2,16 @@
 
 It scores the face chapters' manipulations: *was the attribute added* (its attribute head on the manipulated
 image) and *did anything else change* (its factor head on the input and on the output). It is trained from
-scratch on the chapter's own 64×64 training images, once, and its weights are shared by every face chapter
-(``weights/face_judge/``).
+scratch, once, on the chapters' 64×64 training images, and shared by every face chapter (``weights/face_judge/``).
 
-* **Network**: torchvision's ``resnet34`` (``weights=None``) with one linear output per attribute (a logit)
-  and, on ToyFaces, per factor target. Input: uint8 images as ``x / 127.5 − 1``. At 64×64 the stem's
-  stride-2 convolution and max pooling leave a 16×16 map and the last stage a 2×2 one before the global
-  average pooling.
-* **Factor targets** (:func:`factor_targets`): each factor of :data:`vaelab.data.toyfaces.FACTORS` mapped
-  to [0, 1] by its range; the two circular ones (``bg_hue``, period 1; ``light_angle``, period 2π) as
-  (½ + ½ cos, ½ + ½ sin) pairs, so that 0 and a full turn are the same target. 14 targets in all.
-* **Blur augmentation**: the images it judges are decoded by autoencoders, which blur; a judge that has
-  seen only sharp faces answers "no glasses" for any blurred face. In training each image is blurred with
-  probability ``blur_p`` by a Gaussian of standard deviation U(0, ``blur_max``) pixels (:func:`gaussian_blur`);
-  its labels are unchanged.
-* **Loss**: the mean binary cross-entropy over attributes plus the mean squared error over factor targets
-  (both means over the batch and the outputs); Adam 1e-3.
+* Network: torchvision's ``resnet34`` (``weights=None``) with one logit per attribute and, on ToyFaces, one
+  output per factor target; input uint8 images as ``x / 127.5 − 1``.
+* Factor targets (:func:`factor_targets`): each factor of :data:`vaelab.data.toyfaces.FACTORS` mapped to
+  [0, 1] by its range, the two circular ones (``bg_hue``, ``light_angle``) as (½ + ½ cos, ½ + ½ sin) pairs.
+* Blur augmentation: the images it judges are decoded by autoencoders, which blur, and a judge that has seen
+  only sharp faces answers "no glasses" for any blurred face; so each training image is blurred with
+  probability ``blur_p`` by a Gaussian of standard deviation U(0, ``blur_max``) pixels (:func:`gaussian_blur`).
+* Loss: mean binary cross-entropy over attributes plus mean squared error over factor targets; Adam 1e-3.
 """
 from __future__ import annotations
 

@@ -8,39 +8,19 @@ and codes z1 = f(x1), z2 = f(x2) of two images,
     L_d     = ‖d(x̂_α) − α‖² + ‖d(γ x + (1 − γ) g(f(x)))‖²          (the critic regresses α)
     L_{f,g} = ‖x − g(f(x))‖² + λ ‖d(x̂_α)‖²                         (the AE fools it towards 0)
 
-Checked against the official TensorFlow 1.8 code, brain-research/acai at commit 6f26d685
-(``acai.py``, ``lib/layers.py``, ``lib/train.py``, ``lib/data.py``, ``runs/acai.sh``); this is a new
-PyTorch implementation of the same definitions:
+A new PyTorch implementation of the official TensorFlow code, brain-research/acai at 6f26d685 (``acai.py``,
+``lib/layers.py``, ``lib/train.py``, ``lib/data.py``, ``runs/acai.sh``): α = 0.5 − |u − 0.5| per image; the
+partner of image i is image B−1−i; the critic is the encoder architecture averaged to one scalar; λ is the
+flag ``advweight`` (0.5), γ the flag ``reg`` (0.2); MSEs are means over pixels, channels and batch; two Adams
+at 1e-4; the encoder, decoder and ``HeModifiedNormalInitializer(0.2)`` (not He's 2/fan_in) of
+``lib/layers.py``; MNIST padded with −1 to 32×32 in [-1, 1] (:func:`mnist32`). Deviations:
 
-* α = 0.5 − |u − 0.5|, u ~ U[0, 1], one per image; the partner z2 of image i is the code of image
-  B−1−i (the batch reversed, ``encode[::-1]``).
-* The critic is the encoder architecture (its own weights, depth ``advdepth`` or ``depth``) followed
-  by the mean over all of its output (``reduce_mean(axis=[1, 2, 3])``): one scalar per image.
-* Reductions: ‖x − g(f(x))‖² is ``tf.losses.mean_squared_error`` — the mean over pixels, channels
-  and batch; each critic term is the mean over the batch of a squared scalar.
-* In the code λ is the flag ``advweight`` (0.5) and γ the flag ``reg`` (0.2): the blend fed to the
-  critic is ``ae + reg * (x - ae)`` = γ x + (1 − γ) g(f(x)).
-* Two Adam optimisers at ``lr`` = 1e-4 (TF defaults β = (0.9, 0.999)): one on the AE's variables
-  (``ae_*``) for L_{f,g}, one on the critic's (``disc``) for L_d, run together in one ``tf.group``:
-  both gradients are taken at the same (pre-update) weights on the same α. Here the "ae" step runs
-  first and hands its detached reconstructions, interpolants and α to the "critic" step, which
-  therefore sees exactly what the official critic sees. The official linear probe on the latent
-  (``single_layer_classifier``, its input under ``stop_gradient``) does not touch the AE and is left out.
-
-Architecture (``lib/layers.py``): encoder = 1×1 conv to ``depth``; per scale s two 3×3 convs of
-``depth·2^s`` channels with LeakyReLU(0.2) then 2×2 average pooling; a 3×3 conv of
-``depth·2^scales`` channels with LeakyReLU; a 3×3 conv to ``latent`` channels (no activation).
-Decoder = per scale, from the coarsest, two 3×3 convs + LeakyReLU then nearest-neighbour 2×
-upsampling; a 3×3 conv of ``depth`` channels + LeakyReLU; a 3×3 conv to the image channels (linear
-output). All convs "same"-padded, stride 1, zero biases, weights N(0, 1/((1 + 0.2²)·fan_in)) with
-fan_in = k·k·C_in (``HeModifiedNormalInitializer(0.2)``: note this is *not* He's 2/fan_in).
-``scales = round(log2(width / latent_width))``; the code is ``latent × (32 >> scales)²``.
-Dense layers of the baselines use ``tf.layers.dense``'s default Glorot-uniform weights, zero biases.
-
-Data (``lib/data.py``): images in [-1, 1]; MNIST's 28×28 digits are padded by 2 pixels of −1 on
-every side to 32×32 (:func:`mnist32`; the pipeline's following bicubic resize 32→32 is the identity).
-Deviation: PyTorch's Adam adds ε to √v̂ while TF1's adds it to √v before bias correction — they differ
-only while √v ≲ 1e-8.
+* the official two updates run in one ``tf.group``, both at the pre-update weights; here the "ae" step runs
+  first and hands its detached reconstructions, interpolants and α to the "critic" step, which so sees
+  exactly what the official critic sees;
+* the official linear probe on the latent (``single_layer_classifier``, under ``stop_gradient``) never
+  touches the AE and is left out;
+* PyTorch's Adam adds ε to √v̂, TF1's to √v before bias correction: they differ only while √v ≲ 1e-8.
 """
 from __future__ import annotations
 
@@ -84,7 +64,7 @@ def official_dense(d_in: int, d_out: int) -> nn.Linear:
 def _act() -> nn.LeakyReLU:
     """LeakyReLU(0.2) in place: it only ever follows a convolution, whose output nothing else reads, and its
     gradient (slope 1 or 0.2 by the sign) is the same whether it reads the input or the output. The same
-    numbers as out of place, a fifth less time in evaluation on the CPU (measured on the MNIST nets)."""
+    numbers as out of place, in less time on the CPU."""
     return nn.LeakyReLU(LEAK, inplace=True)
 
 

@@ -265,8 +265,8 @@ class VQVAE(ConvAE):
         of ``|e|² + |m|² − 2 e·m``, as the official ``DiscreteBottleneck``.
 
         On the CPU the product e·mᵀ (16,384 codebook rows: most of an evaluation's arithmetic) is NumPy's
-        (OpenBLAS, pinned to its Haswell kernels by :mod:`vaelab.cpu`), ``chunk`` rows at a time: twice as
-        fast as PyTorch's under MKL's reproducible branch, the same bits on every x86-64 CPU
+        (OpenBLAS, pinned to its Haswell kernels by :mod:`vaelab.cpu`), ``chunk`` rows at a time: faster than
+        PyTorch's under MKL's reproducible branch, the same bits on every x86-64 CPU
         (``benchmarks/cross_cpu.py``) and whatever ``chunk``; on a GPU it is PyTorch's."""
         m = self.codebook
         m2 = m.pow(2).sum(1)

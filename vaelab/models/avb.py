@@ -1,63 +1,32 @@
 """Adversarial Variational Bayes (AVB) with an implicit encoder.
 
-Mescheder, Nowozin, Geiger, "Adversarial Variational Bayes: Unifying Variational
-Autoencoders and Generative Adversarial Networks", ICML'17 (arXiv 1701.04722). The
-encoder is a black box z = f(x, eps), eps ~ N(0, I) an extra input, so q(z|x) has no
-density and the KL term of the ELBO is estimated by a discriminator T(x, z) trained with
-the logistic loss to tell (x, z ~ q(z|x)) (label 1) from (x, z ~ p(z)) (label 0):
+Mescheder, Nowozin, Geiger, "Adversarial Variational Bayes: Unifying Variational Autoencoders and Generative
+Adversarial Networks", ICML'17 (arXiv 1701.04722). The encoder is a black box z = f(x, eps), eps ~ N(0, I),
+so q(z|x) has no density; a discriminator T(x, z) learns to tell (x, z ~ q(z|x)) from (x, z ~ p(z)),
 
     max_T  E_pD E_q(z|x) log sigmoid(T(x, z)) + E_pD E_p(z) log(1 - sigmoid(T(x, z)))    (eq. 3)
 
-whose optimum is T*(x, z) = log q(z|x) - log p(z) (Proposition 1). The encoder and the
-decoder then maximise
+with optimum T*(x, z) = log q(z|x) - log p(z) (Proposition 1), and the encoder and decoder maximise
 
     E_pD E_eps [ -T*(x, f(x, eps)) + log p(x | f(x, eps)) ]                             (eq. 4)
 
-the ELBO with KL(q(z|x) || p(z)) replaced by E_q[T(x, z)]; the two updates alternate
-(Algorithm 1). Toy experiment of Section 6.1: four one-hot points of R^4
-(:mod:`vaelab.data.points`), a 2-D latent, p(z) = N(0, I), a Bernoulli decoder.
+in alternating updates (Algorithm 1): step "encdec" (``recon + kl``, ``kl`` = T(x, z), T frozen) then step
+"disc" (``bce_q + bce_p``, the encoder frozen), each averaged over the batch. The toy experiment of Section
+6.1: four one-hot points of R^4 (:mod:`vaelab.data.points`), a 2-D latent, a Bernoulli decoder.
 
-Sizes, losses and optimisers from the reference code gdikov/vae-playground (HEAD 545e499):
+Sizes, losses and optimisers follow gdikov/vae-playground at 545e499 (``playground/models/avb.py``,
+``networks/architectures.py``'s ``synthetic_*`` networks, ``losses.py``; Keras' Glorot-uniform init); its
+four-point ``launcher.py`` at ba9f806 uses ``lr_encdec=lr_disc=8e-4`` with batches of 400. Deviations:
 
-* ``playground/models/avb.py`` (``AdversarialVariationalBayes``): ``noise_dim = noise_dim or
-  data_dim`` (4 here; the four-point experiment of ``launcher.py`` at ba9f806 also passes
-  ``noise_dim=data_dim``); two Adam optimisers, ``'encdec': lr 1e-4, beta_1 0.5`` on the encoder
-  and decoder, ``'disc': lr 2e-4, beta_1 0.5`` on the discriminator (beta_2 Keras' default
-  0.999); in ``fit`` each batch first updates the encoder-decoder, then the discriminator
-  (``discriminator_repetitions`` = 1) — the step order here. The four-point launcher
-  (``launcher.py`` at ba9f806) overrides both learning rates to 8e-4 (beta_1 0.5) with
-  batches of 400: pass ``lr_encdec=lr_disc=8e-4`` for that schedule.
-* ``playground/models/networks/architectures.py``: ``synthetic_encoder`` — concat(x, eps), two
-  Dense(256, relu), a linear layer to z; ``synthetic_decoder`` — two Dense(256, relu) on z, then
-  (``networks/decoder.py``) Dense(data_dim, sigmoid) and a Bernoulli log-probability (here
-  logits and BCE-with-logits, see :mod:`vaelab.models.bernoulli_vae`);
-  ``synthetic_discriminator`` — x centred as 2x - 1 through two Dense(256, relu), z through
-  two Dense(256, relu), T = the dot product of the two 256-d features (no bias).
-* ``networks/discriminator.py``: the prior sample is one z ~ N(0, I) per x of the batch, paired
-  with that x; ``networks/encoder.py``: a fresh eps ~ N(0, I) per x and per pass.
-* ``playground/models/losses.py``: ``AVBDiscriminatorLossLayer`` — mean over the batch of
-  BCE(sigmoid T(x, z_q), 1) + BCE(sigmoid T(x, z_p), 0); ``AVBEncoderDecoderLossLayer`` —
-  ``(mean_batch T(x, z_q) + mean_batch(-sum_coords log p(x|z_q))) / data_dim``.
-* Keras ``Dense`` initialisation: Glorot-uniform weights, zero biases.
-
-Reductions here: "encdec" minimises ``recon + kl`` with ``recon`` = -log p(x|z) summed over the
-coordinates and ``kl`` = T(x, z), z = f(x, eps) with one eps per x, both averaged over the batch
-(the reference's extra factor 1 / data_dim is left out: a constant scale of the loss leaves Adam's
-update unchanged up to its eps). The gradient of ``kl`` reaches the encoder through z; T's weights
-are not updated by this step. "disc" minimises ``bce_q + bce_p``, each the mean over the batch of
-``softplus(-T(x, z_q))`` and ``softplus(T(x, z_p))`` (the logistic loss written on logits: the
-reference's sigmoid-then-clipped-BCE has the same value but no gradient once |T| > ~16); z_q comes
-from a fresh eps, with the encoder frozen.
-
-Deviation (``disc_linear_features``, default True): in the reference both 256-d feature branches
-end with a ReLU, so T = <f(x), g(z)> >= 0 everywhere and cannot reach T* = log q - log p where the
-prior density is larger than the posterior's. Here each branch ends with a linear layer (same
-layer count and sizes), as in the dot-product adversary left commented out in the authors' own toy
-notebook (LMescheder/AdversarialVariationalBayes, ``notebooks/AVB_toy_example.ipynb``);
-``disc_linear_features=False`` gives the reference's non-negative T.
-
-Adaptive contrast (Section 4 of the paper; the reference's ``use_adaptive_contrast`` flag) is
-not implemented.
+* ``disc_linear_features`` (default True): each 256-d feature branch of T ends with a linear layer. The
+  reference's end with a ReLU, so T = <f(x), g(z)> >= 0 cannot reach T* where the prior density exceeds the
+  posterior's; the linear ending is the dot-product adversary left commented out in the authors' toy
+  notebook (LMescheder/AdversarialVariationalBayes, ``notebooks/AVB_toy_example.ipynb``);
+* the reference's factor 1 / data_dim on the "encdec" loss is left out: a constant scale leaves Adam's
+  update unchanged up to its eps;
+* logits throughout (BCE-with-logits, softplus): the reference's sigmoid-then-clipped-BCE has the same value
+  but no gradient once |T| > ~16;
+* adaptive contrast (Section 4; the reference's ``use_adaptive_contrast``) is not implemented.
 """
 from __future__ import annotations
 

@@ -1,37 +1,22 @@
 """Gaussian-posterior VAE with a Bernoulli decoder — AVB's baseline on the four-point data.
 
-Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR'14, as the baseline of
-Mescheder, Nowozin, Geiger, "Adversarial Variational Bayes: Unifying Variational
-Autoencoders and Generative Adversarial Networks", ICML'17 (arXiv 1701.04722), Section 6.1:
-four one-hot points of R^4 (:mod:`vaelab.data.points`), a 2-D latent, p(z) = N(0, I),
-q(z|x) = N(mu(x), diag sigma^2(x)) and p(x|z) = prod_i Bernoulli(x_i; sigmoid(l_i(z))).
-The ELBO per data point is
+Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR'14, as the baseline of Mescheder, Nowozin,
+Geiger, "Adversarial Variational Bayes", ICML'17 (arXiv 1701.04722), Section 6.1: four one-hot points of R^4
+(:mod:`vaelab.data.points`), a 2-D latent, p(z) = N(0, I), q(z|x) = N(mu(x), diag sigma^2(x)) and
+p(x|z) = prod_i Bernoulli(x_i; sigmoid(l_i(z))). The loss is the negative ELBO per data point,
 
-    ELBO(x) = E_q(z|x)[log p(x|z)] - KL(q(z|x) || p(z)),
-    KL      = 0.5 * sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1)        (closed form).
+    -ELBO(x) = -E_q(z|x)[log p(x|z)] + KL(q(z|x) || p(z)),   KL = 0.5 sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1)
 
-Sizes and optimiser from the reference code gdikov/vae-playground (HEAD 545e499):
+``recon`` summed over the 4 coordinates with one z per x, ``kl`` over the latent dimensions, both averaged
+over the batch. Sizes, loss and optimiser follow gdikov/vae-playground at 545e499 (the ``synthetic_*``
+networks of ``networks/architectures.py``, ``losses.py``'s ``VAELossLayer``, ``gaussian_vae.py``; Keras'
+Glorot-uniform init, :func:`keras_init`) and its four-point ``launcher.py`` at ba9f806. Deviations:
 
-* ``playground/models/networks/architectures.py`` — ``synthetic_reparametrized_encoder``: two
-  Dense(256, relu) layers on x, then two linear heads, the mean and the log-variance of z;
-  ``synthetic_decoder``: two Dense(256, relu) layers on z; ``networks/decoder.py``
-  (``StandardDecoder``) adds Dense(data_dim, sigmoid), clips the probabilities to
-  [1e-6, 1 - 1e-6] and takes the Bernoulli log-probability. Here the decoder returns logits and
-  the log-likelihood is ``-BCE-with-logits`` (the same function, stable, no clipping needed).
-* ``playground/models/losses.py`` (``VAELossLayer``): ``mean_batch(KL summed over latent dims
-  - log p(x|z) summed over coordinates)``, one z sample per x (``networks/encoder.py``,
-  ``ReparametrisedGaussianEncoder``: z = mu + exp(logvar / 2) * eps).
-* ``playground/models/gaussian_vae.py``: Keras ``RMSprop(lr=1e-3)`` (rho = 0.9). The trainer
-  only builds Adam, so RMSprop is written as Adam with betas = (0, rho): the same update
-  g / (sqrt(v) + eps) with v an exponential average of g^2, except that Adam divides v by
-  (1 - rho^t) (bias correction), which matters only in the first few dozen steps.
-* Keras ``Dense`` initialisation: Glorot-uniform weights, zero biases (:func:`keras_init`).
-* Data and latent sizes: ``launcher.py`` at the reference's commit ba9f806 (the last revision
-  with the non-conjoint four-point experiment): ``data_dim = 4``, ``latent_dim = 2``.
-
-Loss (reductions stated): ``recon`` = BCE-with-logits summed over the 4 coordinates (that is
--log p(x|z), one z sample per x), ``kl`` = closed-form KL summed over latent dims; both averaged
-over the batch; ``loss = recon + kl`` = the negative ELBO per data point.
+* the decoder returns logits and the log-likelihood is ``-BCE-with-logits``, where the reference clips
+  sigmoid probabilities to [1e-6, 1 - 1e-6]: the same function, stable;
+* the reference's ``RMSprop(lr=1e-3)`` (rho 0.9) is written as Adam with betas (0, rho), since the trainer
+  builds only Adam: the same update g / (sqrt(v) + eps), except that Adam's bias correction divides v by
+  (1 - rho^t), which matters only in the first few dozen steps.
 """
 from __future__ import annotations
 

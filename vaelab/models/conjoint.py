@@ -1,103 +1,34 @@
-"""Conjoint (siamese) autoencoders: a Gaussian VAE and an AVB with a shared and two private latents.
+"""Conjoint (siamese) autoencoders: a Gaussian VAE and an AVB with one shared and two private latents.
 
-No paper: the reference's README says "I couldn't find any reference for the Siamese
-Autoencoders". The building blocks are Kingma & Welling, "Auto-Encoding Variational Bayes",
-ICLR'14 (:class:`ConjointVAE`) and Mescheder, Nowozin, Geiger, "Adversarial Variational Bayes",
-ICML'17, arXiv 1701.04722 (:class:`ConjointAVB`; see :mod:`vaelab.models.avb`).
+No paper (the reference's README: "I couldn't find any reference for the Siamese Autoencoders"); the parts
+are Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR'14 (:class:`ConjointVAE`) and Mescheder,
+Nowozin, Geiger, "Adversarial Variational Bayes", ICML'17, arXiv 1701.04722 (:class:`ConjointAVB`, see
+:mod:`vaelab.models.avb`). A pair ``x0[i]``, ``x1[i]`` shows one MNIST digit on a background of dataset 0
+and one of dataset 1 (:func:`paired_data`). The latent is (z0, z1, s): a private code per dataset, a head
+on that dataset's features alone, and ONE shared code, a head on the features of both images, so an image
+is encoded only together with its partner. Decoder i reads [z_i; s]. The VAE minimises
+-log p(x0 | z0, s) - log p(x1 | z1, s) + KL(q(z | x0, x1) || N(0, I)) (sums over pixels and latent
+dimensions, mean over the batch); the AVB replaces the KL by T = T_0(x0, [z0; s]) + T_1(x1, [z1; s]), one
+discriminator per dataset. :meth:`background_transfer` is the reference's iterative background transfer
+(``mnist_background_transfer``; its ``n_iter = 5`` passes are ``iterations=4``).
 
-Two datasets are seen in *pairs*: ``x0[i]`` and ``x1[i]`` are the same MNIST digit (same
-image, same place in MNIST) on a background drawn from dataset 0's styles and from dataset
-1's styles (:func:`paired_data`). The latent is z = (z0, z1, s): a private code per dataset and
-one shared code. Wiring (gdikov/vae-playground, HEAD 545e499, read; Keras/TF were not run):
+Follows gdikov/vae-playground at 545e499 (read; Keras/TF not run): ``playground/models/networks/``,
+``losses.py``, ``gaussian_vae.py``, ``avb.py`` and ``experiments/conjoint_experiments.py``
+(``mnist_variations_two``). Deviations:
 
-* ``playground/models/networks/encoder.py`` (``ReparametrisedGaussianConjointEncoder``,
-  ``StandardConjointEncoder``): one feature network per dataset, f_i = F_i(x_i); the private
-  code of dataset i is a linear head on f_i alone; the shared code is ONE linear head on the
-  concatenated features [f_0(x0); f_1(x1)]. So there is a single shared code per pair, a
-  function of both images: the two datasets' shared codes are tied neither by a loss nor by
-  weight sharing -- there is only one of them. (Consequently an image cannot be encoded alone:
-  :meth:`encode` needs the partner image of the other dataset.) VAE: mean and log-variance
-  heads, q(z | x0, x1) = N(mu, diag e^logvar) over all 6 dims, one eps ~ N(0, I_6) per pair.
-* ``networks/decoder.py`` (``ConjointDecoder``): decoder i reads [z_i; s] (private first),
-  then ``Dense(784, sigmoid)``, probabilities clipped to [1e-6, 1 - 1e-6] and a Bernoulli
-  log-probability of the (non-binarised, continuous) pixels. Here: logits and
-  BCE-with-logits (:func:`vaelab.models.bernoulli_vae.bernoulli_log_prob`), no clipping.
-* ``networks/architectures.py``, the ``'mnist'`` entries: ``mnist_conjoint_encoder`` =
-  2x - 1, three Conv2D(5x5, stride 2, 'same', relu) with 64, 128, 256 filters
-  (28 -> 14 -> 7 -> 4), flatten (4096), Dense(800, relu); ``mnist_decoder`` = Dense(200, relu),
-  a linear Dense(512) viewed as (4, 4, 32), three Conv2DTranspose(5x5, stride 2, 'same', relu)
-  with min(32, 32 // 2) = 16, 32 // 4 = 8, 32 // 8 = 4 filters (4 -> 8 -> 16 -> 32; the
-  comment there says "(?, 32, 32, 8)", the code gives 4 channels), Conv2D(1, 5x5, 'valid',
-  relu) (32 -> 28), flatten, then the decoder's Dense(784, sigmoid).
-  ``mnist_discriminator_simple`` (the conjoint AVB's ``'mnist'`` discriminator) = x centred as
-  2x - 1 through four Dense(512, relu), z through four Dense(512, relu), T = dot product.
-  TF's 'same' padding (the extra pixel at the end) is reproduced exactly by :class:`SameConv2d`
-  and :class:`SameConvTranspose2d`; Keras' channels-last reshapes are written channels-first
-  (a fixed permutation of a learned layer's units: the same family of functions).
-* ``playground/models/losses.py`` (``VAELossLayer``): ``mean_batch(sum_dims KL - sum_coords
-  log p)`` with the log-probabilities of both decoders concatenated (2 x 784 coordinates) and
-  the closed-form KL over all 6 latent dims. ``AVBEncoderDecoderLossLayer``:
-  ``(mean_batch T + mean_batch(-sum_coords log p)) / 1568``; ``AVBDiscriminatorLossLayer``: mean
-  over the batch of BCE(sigmoid T_q, 1) + BCE(sigmoid T_p, 0).
-* ``networks/discriminator.py`` (``ConjointDiscriminator``): one discriminator per dataset,
-  T_i(x_i, [z_i; s]), and T = T_0 + T_1 (a Keras ``Add``) is the logit both losses use. The
-  prior sample is ONE draw c ~ N(0, I) of max(private) + shared = 4 dims per pair, and T_i
-  gets its first ``private_i + shared`` coordinates: both discriminators see the same prior
-  draw (``share_prior_draw=True``; ``False`` draws (z0, z1, s) ~ N(0, I_6) independently).
-* ``networks/sampling.py`` (``sample_standard_normal_noise``) with the conjoint encoder's
-  ``arguments = {'seed', 'noise_dim', 'mode'}``: noise mode ``'add'`` draws eps ~ N(0, I_64)
-  per image and adds ``Dense(data_dim)(eps)`` to the flat image before the encoder (and so
-  before its 2x - 1). ``data_dim`` is not among the arguments and defaults to 1: the noise is
-  ONE scalar per image, added to every pixel. That ``Dense`` is created inside a Keras
-  ``Lambda`` function, so (Keras 2.0.6 semantics) no model tracks its weights: they keep their
-  Glorot-uniform initial values, untrained (and unsaved); each dataset (each call of the
-  Lambda) gets its own. ``noise_proj="reference"`` reproduces this with fixed random buffers;
-  ``noise_proj="learned"`` is the evident intent (a trained Linear(64, 784) per dataset).
-* ``playground/models/gaussian_vae.py`` (``ConjointGaussianVariationalAutoencoder``): one Adam
-  on everything. ``playground/models/avb.py`` (``ConjointAdversarialVariationalBayes``): two
-  Adams, the encoder-decoder (layers named ``enc*``/``dec*``, the discriminators frozen) and the
-  discriminators (``disc*``, the encoders frozen); ``fit`` runs per batch one encoder-decoder
-  update, then ``discriminator_repetitions`` (= the trainer's ``schedule['iter_disc']``)
-  discriminator updates on the same batch -- the step order here.
-* ``experiments/conjoint_experiments.py``, ``mnist_variations_two`` (the paired-background
-  experiment whose model ``mnist_background_transfer`` loads): ``latent_dims = (2, 2, 2)``
-  (private 0, private 1, shared), ``dataset_pairs = [('horizontal', 'trippy'), ('vertical',
-  'black')]`` (dataset 0 = digits on horizontal stripes or the trippy mosaic, dataset 1 =
-  vertical stripes or blank), batches of 100 pairs drawn ``by_pairs`` (one shared random index),
-  1000 epochs; VAE: Adam(lr 7e-4, beta_1 0.5); AVB: ``noise_dim=64``, ``noise_mode='add'``,
-  Adam(lr 1e-3, beta_1 0.5) for both optimisers, ``schedule={'iter_disc': 3}``. beta_2 is Keras'
-  default 0.999. (``mnist_variations_one``, on stripes / checkerboard files, used AVB lr 1e-4 /
-  2e-4 and ``iter_disc`` 1 instead.) Keras layer init: Glorot-uniform kernels, zero biases.
-* Iterative background transfer (``mnist_background_transfer`` and the README): a source digit
-  x_src of dataset 0 and a target background of dataset 1 (a bare pattern, no digit) are encoded
-  as a pair, decoder 1 reconstructs from (z_1, s), and the reconstruction replaces the target
-  input, ``n_iter = 5`` times; each pass re-encodes the pair from scratch with one posterior
-  sample (``sampling_size=1``) and feeds back the decoder's probabilities:
+* logits and BCE-with-logits instead of clipped sigmoid probabilities: the same function, stable;
+* Keras' channels-last reshapes are written channels-first (a fixed permutation of a learned layer's units);
+* AVB: the reference's 1/1568 loss scale is left out and the discriminator branches end linearly
+  (``disc_linear_features``), both as in :mod:`vaelab.models.avb`;
+* AVB noise: the reference adds ``Dense(1)(eps)`` to every pixel, a layer created inside a Keras ``Lambda``
+  and so never trained; ``noise_proj="reference"`` keeps it as fixed random buffers, ``"learned"`` trains
+  a Linear(64, 784) per dataset (the evident intent);
+* the reference's three discriminator updates per batch share one Adam; the trainer takes one optimiser per
+  step, so here they are steps ``disc``, ``disc2``, ``disc3`` with an Adam each.
 
-      x^(0) = D_t(z_t, s),  (z_t, s) ~ q(. | x_src, x_style)
-      x^(k) = D_t(z_t, s),  (z_t, s) ~ q(. | x_src, x^(k-1))          k = 1 .. iterations
-
-  :meth:`background_transfer` returns x^(iterations): ``iterations = n_iter - 1`` reproduces the
-  reference's last transition (its list of transitions is ``return_all=True``). The reference
-  only transfers into dataset 1; ``which_target=0`` is the mirror image.
-
-Reductions here. VAE: ``loss = recon0 + recon1 + kl``, each recon = -log p(x_i | z_i, s) summed
-over the 784 pixels, kl = KL(q(z | x0, x1) || N(0, I_6)) summed over the 6 dims, all averaged
-over the batch (the reference's value exactly). AVB "encdec": ``loss = recon0 + recon1 + kl``
-with ``kl = mean_batch T(x0, x1, z)``, z = f(x0, x1, eps0, eps1) (the reference's 1/1568 is left
-out, as in :mod:`vaelab.models.avb`: a constant scale leaves Adam's update unchanged up to its
-eps). AVB "disc": :func:`vaelab.models.avb.discriminator_loss` on T_q = T(x, z ~ q) (encoders
-frozen) and T_p = T(x, z ~ p): mean softplus(-T_q) + mean softplus(T_p), the reference's
-value on logits. As in :mod:`vaelab.models.avb`, ``disc_linear_features=True`` ends each
-512-d feature branch linearly (the reference's ReLU-ended branches make T >= 0; ``False``).
-
-Deviation forced by the trainer (one optimiser per step): the reference's three
-discriminator updates per batch share one Adam; here they are steps ``disc``, ``disc2``,
-``disc3`` with one Adam each (same parameters, same batch, separate moment estimates).
-
-Random draws, in this order (tests rely on it): VAE ``loss``: one eps (B, p0 + p1 + s) for
-[z0, z1, s]. AVB posterior sample: eps0 (B, noise_dim), then eps1 (B, noise_dim); "disc"
-then draws the prior: c (B, max(p0, p1) + s), or z0, z1, s in turn when not shared.
+Random draws, in this order (tests rely on it): VAE ``loss``: one eps (B, p0 + p1 + s) for [z0, z1, s]. AVB
+posterior: eps0, then eps1 (B, noise_dim); "disc" then draws the prior c (B, max(p0, p1) + s), or z0, z1, s
+in turn when not shared.
 """
 from __future__ import annotations
 

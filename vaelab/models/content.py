@@ -1,66 +1,30 @@
 """Content transfer between a set and its subset with a common and a specific encoder.
 
-Press, Galanti, Benaim, Wolf, "Emerging Disentanglement in Auto-Encoder Based Unsupervised Image
-Content Transfer", ICLR'19. Domain A holds the images *with* an attribute (e.g. Eyeglasses), domain B
-the images *without* it. A common encoder E1 codes what both domains share, a specific encoder E2
-codes the attribute, a decoder G reads the concatenation, and a discriminator D on E1's code tries to
-tell the domains apart:
+Press, Galanti, Benaim, Wolf, "Emerging Disentanglement in Auto-Encoder Based Unsupervised Image Content
+Transfer", ICLR'19. Domain A holds the images *with* an attribute (e.g. Eyeglasses), domain B those without
+it. A common encoder E1, a specific encoder E2, a decoder G and a discriminator D on E1's code:
 
-    x̂_a = G(E1(a), E2(a)),   x̂_b = G(E1(b), 0)                 (B images get a zero specific code)
+    x̂_a = G(E1(a), E2(a)),   x̂_b = G(E1(b), 0)
     L_AE = ‖x̂_a − a‖² + ‖x̂_b − b‖² + λ [BCE(D(E1(a)), 0) + BCE(D(E1(b)), 0)]        λ = 0.001
     L_D  = BCE(D(E1(a)), 1) + BCE(D(E1(b)), 0)
 
-Attribute transfer is then ``G(E1(b), E2(a))`` (add the attribute of a to b) and removal is
-``G(E1(a), 0)``.
+Adding the attribute is ``G(E1(b), E2(a))``, removing it ``G(E1(a), 0)``. A new implementation of
+oripress/ContentDisentanglement at d3de059 (``models.py``, ``train.py``, ``preprocess.py``), whose code
+(not its README, which swaps them) makes E1 the common encoder: networks, MSE and BCE means, the AE step
+before the discriminator step, two Adams, gradient clipping and the data transform as there. Deviations:
 
-Checked against oripress/ContentDisentanglement at commit d3de059 (``models.py``, ``train.py``,
-``utils.py``, ``eval.py``, ``preprocess.py``); this is a new implementation of the same definitions:
+* 64×64 images: one down and one up stage fewer (the deepest of each network), so the codes stay 2×2;
+  ``size=128`` gives the reference's networks exactly (its own ``--resize 64`` would leave a 1×1 code, which
+  InstanceNorm sets to zero);
+* D outputs a logit and the BCE is taken with logits (``nn.BCELoss`` differs only by clamping logs at −100);
+* the discriminator's gradients are clipped at 5 as the reference's code intends: its call clips nothing,
+  being given an exhausted generator (``disc_grad_clip=None`` reproduces that);
+* ToyFaces' 64×64 images, drawn in CelebA's aligned framing, stand for the reference's crop and resize.
 
-* **Naming.** The code's E1 is the common encoder (the discriminator reads it) and E2 the specific
-  one (``--sep`` = 25 channels); the README describes them the other way round, the code is followed.
-  A = with the attribute (``preprocess.py``: column 16, Eyeglasses, == 1), B = without (== -1).
-* **Architecture** (``models.py``), at the reference's 128×128: every stage a 4×4 convolution with
-  stride 2 and padding 1, ``InstanceNorm2d`` (PyTorch's defaults: no affine, no running statistics)
-  and LeakyReLU(0.2). E1: 3→32→64→128→256→(512−sep)→(512−sep); E2: 3→32→64→128→128→128→sep; both
-  end on a 2×2 map (``size = resize // 64``). The decoder: 4×4 transposed convolutions with stride 2,
-  padding 1, each followed by InstanceNorm + ReLU, 512→512→256→128→64→32→3, then Tanh.
-  D: Linear((512−sep)·2·2 → 512), LeakyReLU(0.2), Linear(512 → 1), Sigmoid.
-* **Concatenation.** The reference flattens both codes, concatenates the vectors and reshapes to
-  (512, 2, 2) in the decoder. Flattening is channel-major, so this is exactly the concatenation of
-  the two (C, 2, 2) maps along channels: here ``torch.cat([common, specific], 1)``.
-* **Losses** (``train.py``): ``nn.MSELoss()`` (mean over pixels, channels, batch) for each domain;
-  ``nn.BCELoss()`` (mean over the batch) on the sigmoid of D. The encoders fool D by pushing the
-  codes of *both* domains to the B label 0 (not by flipping labels); the adversarial term is weighted
-  by ``--discweight`` 0.001. Here D outputs a logit and the BCE is taken with logits: the same value
-  except that ``nn.BCELoss`` clamps each log at −100. ``remove the discriminator``: ``disc_weight=0``.
-* **Order and optimisers** (``train.py``): per iteration the AE step (E1, E2, G) first, then the
-  discriminator step, which recomputes E1's codes *after* the AE update from the same images; two Adam
-  optimisers, lr 2e-4 (``--lr``, ``--disclr``), betas (0.5, 0.999); ``clip_grad_norm_(ae_params, 5)``.
-  The reference also calls ``clip_grad_norm_(disc_params, 5)``, but ``disc_params`` is the generator
-  ``disc.parameters()`` that the optimiser's constructor already exhausted, so that call clips nothing.
-  Here the discriminator is clipped at 5 as the code intends (``disc_grad_clip=None`` reproduces the
-  effective behaviour). Batch 32 per domain (``--bs``), 1,250,000 iterations (``--iters``).
-* **Data** (``train.py``): CenterCrop(178), Resize(128), RandomHorizontalFlip, ToTensor,
-  Normalize(0.5, 0.5): images in [−1, 1], matching the decoder's Tanh. The batch here holds ``a`` and
-  ``b`` either as floats in [−1, 1] or as uint8 in [0, 255] (converted as ToTensor + Normalize:
-  ``x / 127.5 − 1``), so that the training set can stay in uint8. ToyFaces is drawn in CelebA's
-  aligned framing, so its 64×64 images stand for the crop-and-resize. With ``hflip`` each image of
-  the batch is mirrored with probability 1/2; the discriminator step reuses the AE step's images.
-* **Initialisation.** The reference ran on PyTorch 0.4, whose default for every convolution,
-  transposed ones included, was U(±1/√(in_channels·k·k)) for weights and biases. PyTorch ≥ 1.0
-  keeps that bound for Conv2d and Linear but uses the *out* channels for ConvTranspose2d; with
-  ``init="torch0.4"`` the transposed convolutions are re-drawn with the 0.4 bound.
+The default ``init="torch0.4"`` re-draws the transposed convolutions with the bound of the reference's PyTorch
+0.4 (from the in channels; later versions use the out channels).
 
-Scaled to 64×64 (this book's images): one down stage and one up stage fewer, so the codes stay 2×2
-as in the paper's setting — the deepest stage of each network is dropped: E1's repeated
-(512−sep)→(512−sep) convolution, one of E2's 128→128 convolutions and the decoder's 512→512
-transposed convolution. (Running the reference itself with ``--resize 64`` would keep six stages and
-a 1×1 code, on which InstanceNorm outputs zeros: both codes would be identically zero.) Channel
-counts, sep = 25, the discriminator and every weight are otherwise as the reference; ``size=128``
-gives the reference's networks exactly.
-
-Reductions: as the reference (means, above); the terms are reported unweighted (``adv`` is the sum
-of the two BCEs before λ).
+Reductions as the reference; the terms are reported unweighted (``adv`` is the sum of the two BCEs before λ).
 """
 from __future__ import annotations
 

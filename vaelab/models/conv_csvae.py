@@ -1,30 +1,19 @@
 """CSVAE on 64×64 faces: the CelebA experiment of Klys, Snell, Zemel (NeurIPS'18).
 
-The objective is the toy model's (:mod:`vaelab.models.csvae`: m1 = reconstruction + KL on w + KL on z, m2 = the
-adversary's negative entropy on z, the adversary's own BCE) with the face networks of
-:mod:`vaelab.models.conv_vae`, checked against the CSVAE class and training loop of latent-subspaces'
-``csvae_toy/csvae_celeba-val.ipynb``:
+The toy model's objective (:mod:`vaelab.models.csvae`) with the face networks of :mod:`vaelab.models.conv_vae`,
+checked against the CSVAE class and training loop of latent-subspaces' ``csvae_toy/csvae_celeba-val.ipynb``:
+its heads on the shared convolutional encoder, its adversary (here a logit, with the BCE taken with logits),
+its weights (beta1 = 10000 on the mean MSE, beta4 = 10, beta5 = 1; its beta2 = 0.001 and beta3 = 0.1 on KLs
+summed over a batch of 128 become 0.128 and 12.8 per sample, so that the balance does not move with the batch
+size), Adam 3e-4 for both optimisers. Deviations:
 
-* q(z | x): the shared convolutional encoder, then ``Linear(features, z_dim)``, ReLU and two linear heads
-  (mean, log-variance); q(w | x, y): ``Linear(features + labels, w_dim)``, ReLU and two heads; the decoder
-  reads (z, w); the adversary q_delta(y | z) is ``Linear(z, z)``, ReLU, ``Linear(z, z)``, ReLU,
-  ``Linear(z, labels)`` and a sigmoid (here a logit with the BCE taken with logits).
-* Weights: beta1 = 10000 (MSE, mean over pixels and batch), beta2 = 0.001 and beta3 = 0.1 on KLs summed over a
-  batch of 128 (here per sample: 0.128 and 12.8, so that the balance does not move with the batch size),
-  beta4 = 10 (negative entropy, mean over batch and labels), beta5 = 1 (the adversary's BCE, mean); Adam 3e-4
-  for both optimisers; the adversary updated first in each iteration, as the notebook.
-
-Deviations, each deliberate:
-
-* **w per attribute.** The paper gives each attribute its own subspace W_i = R² with a prior p(w_i | y_i)
-  (the notebook learns one MLP prior of all 40 labels into a 64-d w). Here w = (w_1, …, w_K), 2 dimensions
-  per attribute, and p(w_i | y_i) is a learned diagonal Gaussian per attribute and value (a mean and a
-  log-variance for y_i = 0 and for y_i = 1; a label between 0 and 1 interpolates them) — the toy's learned
-  p_gamma(w | y) factorised over attributes. An edit of attribute i replaces w_i alone.
-* **The notebook's log-variance bug.** Its ``q_zw`` computes every log-variance with the *mean* layer
-  (``z_logvar = self.mu_x_to_z(intermediate)``); here each head has its own layer.
-* **Order of the updates** as the toy model (:mod:`vaelab.models.csvae`): each optimiser step draws its own z,
-  and the model step sees the adversary just updated.
+* **w per attribute**, as the paper (the notebook learns one MLP prior of all 40 labels into a 64-d w): 2
+  dimensions per attribute with a learned diagonal Gaussian p(w_i | y_i) per value (a label between 0 and 1
+  interpolates them), so an edit of attribute i replaces w_i alone;
+* the notebook computes every log-variance with the *mean* layer (``z_logvar = self.mu_x_to_z(...)``), a
+  bug; here each head has its own layer;
+* the order of the updates is the toy model's: each optimiser step draws its own z, and the model step sees
+  the adversary just updated.
 """
 from __future__ import annotations
 

@@ -1,24 +1,19 @@
 """CondVAE and CondVAE-info on 64×64 faces: the CSVAE paper's baselines (Klys et al., NeurIPS'18, CelebA).
 
-The definitions are the toy chapter's (:mod:`vaelab.models.cvae`): CondVAE encodes q(z | x, y) and decodes
-p(x | z, y) (Sohn et al. 2015), so editing keeps z and changes y; CondVAE-info adds an auxiliary network
-q(y | z) trained on ``z.detach()`` and subtracts ``gamma * BCE(aux(z), y)`` from the model loss (Creswell et al.,
-arXiv 1711.05175, as latent-subspaces' ``cvae_info/scripts/cvae_info.py``: ``vaeLoss -= opts.gamma *
-auxEncLoss``). The networks are the face chapter's (:mod:`vaelab.models.conv_vae`): the shared convolutional
-encoder whose features are concatenated with y before the VAE's Gaussian heads, and the shared decoder reading
-(z, y).
+The toy chapter's definitions (:mod:`vaelab.models.cvae`: CondVAE, Sohn et al. 2015, encodes q(z | x, y) and
+decodes p(x | z, y); CondVAE-info, Creswell et al., arXiv 1711.05175, subtracts ``gamma * BCE(aux(z), y)``
+of an auxiliary network trained on ``z.detach()``) on the face networks of :mod:`vaelab.models.conv_vae`,
+with y concatenated to the encoder's features and to the decoder's input. Loss: ``beta_recon * MSE`` (mean)
+``+ beta_kl * KL(q(z|x,y) || N(0, I))`` (summed over dimensions, averaged over the batch)
+``- gamma * BCE(aux(z), y)`` (mean; info only), with the CSVAE's weights so that the four face models differ
+only in structure. Deviations:
 
-Loss (reductions stated): ``beta_recon * MSE`` (mean) ``+ beta_kl * KL(q(z|x,y) || N(0, I))`` (summed over
-dimensions, averaged over the batch) ``- gamma * BCE(aux(z), y)`` (mean; info only), with the CSVAE's weights
-(10000 and 12.8 per sample) so that the four face models differ only in structure.
-
-Deviations: latent-subspaces' CelebA "CondVAE" (``condvae_celeba/models/CondVAE.py``) is in fact a
-product-of-experts multimodal VAE (Wu & Goodman 2018: an image expert, an attribute expert and a prior
-expert); the book keeps the CSVAE paper's conditional VAE, the model its comparison names. CondVAE-info's
-reference (IFcVAE-GAN) also has an image GAN and class losses on the reconstruction, left out as in the toy
-chapter; gamma = 10, the CSVAE's beta4, where the reference's 1 sits beside a per-image summed BCE
-reconstruction; Adam 3e-4 for both networks where it uses RMSprop; the auxiliary network is the CSVAE
-adversary's shape.
+* latent-subspaces' CelebA "CondVAE" (``condvae_celeba/models/CondVAE.py``) is a product-of-experts
+  multimodal VAE (Wu & Goodman 2018); the book keeps the conditional VAE that the CSVAE paper compares with;
+* CondVAE-info's reference (IFcVAE-GAN, latent-subspaces' ``cvae_info/scripts/cvae_info.py``) also has an
+  image GAN and class losses on the reconstruction, left out as in the toy chapter; gamma = 10, the CSVAE's
+  beta4, where the reference's 1 sits beside a per-image summed BCE reconstruction; Adam 3e-4 for both
+  networks where it uses RMSprop; the auxiliary network has the CSVAE adversary's shape.
 """
 from __future__ import annotations
 

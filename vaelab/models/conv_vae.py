@@ -1,24 +1,18 @@
 """The face chapters' convolutional Gaussian VAE: the base model whose convolutions every CelebA model starts from.
 
-The latent-subspaces project (alexlyzhov/latent-subspaces; its slides: "first trained basic VAE architecture;
-used the same encoder-decoder architecture and pretrained weights for conv layers in all experiments") trains
-this VAE first; CSVAE (:mod:`.conv_csvae`), CondVAE and CondVAE-info (:mod:`.conv_cvae`) copy its convolution
-weights (:func:`copy_convolutions`) before their own training.
+The latent-subspaces project (alexlyzhov/latent-subspaces; its slides: "used the same encoder-decoder
+architecture and pretrained weights for conv layers in all experiments") trains this VAE first; CSVAE
+(:mod:`.conv_csvae`), CondVAE and CondVAE-info (:mod:`.conv_cvae`) copy its convolution weights
+(:func:`copy_convolutions`). Architecture as ``condvae_celeba/models/VAE.py`` (``VAE1``) and the CSVAE class of
+``csvae_toy/csvae_celeba-val.ipynb`` (:class:`vaelab.nets.ConvEncoder`, :class:`vaelab.nets.ConvDecoder`):
+six stride-2 4×4 convolutions down to 1×1, ``VAE1``'s two Gaussian heads, the mirrored decoder with a Tanh.
+Images are in [-1, 1]; a batch holds uint8 images, converted as ``x / 127.5 - 1``.
 
-Architecture, checked against ``condvae_celeba/models/VAE.py`` (``VAE1``) and the CSVAE class of
-``csvae_toy/csvae_celeba-val.ipynb`` (:class:`vaelab.nets.ConvEncoder` / :class:`vaelab.nets.ConvDecoder`):
-six stride-2 4×4 convolutions with LeakyReLU(0.2), Dropout2d(0.04) and BatchNorm (base width 64 in the CSVAE
-notebook, 32 in ``train_VAE_script.py``) down to a 1×1 map, the two Gaussian heads of ``VAE1`` (``fc1``:
-Linear 256, BatchNorm1d, LeakyReLU, Dropout, Linear; ``fc2`` the same without the BatchNorm), and the mirrored
-transposed-convolution decoder with a Tanh output. Images are in [-1, 1] (``Normalize(0.5, 0.5)``: the CSVAE
-notebook's data, matching the Tanh); a batch holds uint8 images, converted as ``x / 127.5 - 1``.
-
-Loss (reductions stated): ``beta_recon * MSE`` (mean over pixels, channels and batch, as ``nn.MSELoss()``)
-``+ beta_kl * KL(q(z|x) || N(0, I))`` (summed over latent dimensions, averaged over the batch). The weights
-are the CSVAE notebook's (``beta1 = 10000`` on the MSE, ``beta3 = 0.1`` on a KL summed over a batch of 128,
-i.e. 12.8 per sample), so that the VAE and the CSVAE differ only in structure — as the toy chapter's VAE.
-Deviations: ``VAE1``'s decoder has a sigmoid on the MSE (images in [0, 1]) and a KL averaged over dimensions
-with ``beta = 0.001``; here the CSVAE notebook's [-1, 1] Tanh output and weights are used for every model.
+Loss: ``beta_recon * MSE`` (mean over pixels, channels and batch) ``+ beta_kl * KL(q(z|x) || N(0, I))``
+(summed over latent dimensions, averaged over the batch). Deviation: ``VAE1`` decodes through a sigmoid to
+[0, 1] and averages its KL over dimensions with ``beta = 0.001``; here the CSVAE notebook's [-1, 1] Tanh
+output and weights (10000 on the MSE, 12.8 per sample on the KL) are used, so that the VAE and the CSVAE
+differ only in structure.
 """
 from __future__ import annotations
 

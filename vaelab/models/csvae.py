@@ -1,35 +1,21 @@
 """Conditional Subspace VAE (CSVAE).
 
-Klys, Snell, Zemel, "Learning Latent Subspaces in Variational Autoencoders",
-NeurIPS'18. The latent splits into z (meant to hold no information about the label
-y) and w (meant to hold it). Generative model
-``log p(x, y, w, z) = log p(x | w, z) + log p(z) + log p_gamma(w | y) + log p(y)``;
-the paper's objective has two parts that the parameters minimise,
+Klys, Snell, Zemel, "Learning Latent Subspaces in Variational Autoencoders", NeurIPS'18. The latent splits
+into z (meant to hold no information about the label y) and w (meant to hold it), with
+``log p(x, y, w, z) = log p(x | w, z) + log p(z) + log p_gamma(w | y) + log p(y)``. The model minimises
 
     m1 = -b1 E_q[log p(x | w, z)] + b2 KL(q(w | x, y) || p(w | y)) + b3 KL(q(z | x) || p(z)) - log p(y)
     m2 =  b4 E_q(z|x) [ sum_y q_delta(y | z) log q_delta(y | z) ]      (negative entropy)
 
-while the adversary q_delta(y | z) maximises ``N = b5 E[log q_delta(y | z)]`` with its
-own optimiser. Minimising m2 makes the adversary's prediction maximally uncertain,
-which removes label information from z.
+while the adversary q_delta(y | z) maximises ``N = b5 E[log q_delta(y | z)]`` with its own optimiser.
 
-Checked against alexlyzhov/latent-subspaces ``csvae_toy/definitions.py`` (class
-CSVAE) and ``csvae_toy/train.py``: q(z | x) from x alone, q(w | x, y), a learned
-Gaussian prior p_gamma(w | y) (an MLP of y), a decoder from (z, w), the adversary an
-MLP with a sigmoid, weights b1..b5 = 20, 1, 0.2, 10, 1, Adam at 5e-4 for both optimisers.
-
-Reductions (as the reference): reconstruction = MSE of the decoder mean, averaged
-over coordinates and batch (so -log p(x|w,z) up to constants for unit variance);
-each KL summed over latent dims and — with ``kl_reduction="sum"`` — over the batch
-(the reference builds one MultivariateNormal over the flattened batch); the
-negentropy and the adversary's BCE averaged over the batch. The constant -log p(y)
-is dropped. ``adversary=False`` is the reference's ``CSVAE_without_delta_net``
-ablation (no m2, no adversary).
-
-Deviations from the reference's training: its step-wise learning-rate decay (MultiStepLR at
-epochs 3^i) is left out; and where the reference computes both losses from one forward pass
-(the adversary as it was before its update), here each optimiser step draws its own z and the
-model step sees the adversary just updated — the order of alternating updates of most
+Follows alexlyzhov/latent-subspaces ``csvae_toy/definitions.py`` (class CSVAE) and ``csvae_toy/train.py``:
+its networks, b1..b5 = 20, 1, 0.2, 10, 1, Adam at 5e-4 for both optimisers, and its reductions (MSE of the
+decoder mean averaged over coordinates and batch; each KL summed over latent dimensions and, with
+``kl_reduction="sum"``, over the batch; negentropy and BCE averaged; the constant -log p(y) dropped).
+``adversary=False`` is its ``CSVAE_without_delta_net`` ablation. Deviations: its step-wise learning-rate
+decay (MultiStepLR at epochs 3^i) is left out; and where it computes both losses from one forward pass, here
+each optimiser step draws its own z and the model step sees the adversary just updated, the order of most
 adversarial trainers.
 """
 from __future__ import annotations

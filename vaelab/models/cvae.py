@@ -1,21 +1,17 @@
 """Conditional VAE and CondVAE-info, the baselines of the CSVAE paper.
 
-* CondVAE (Sohn, Lee, Yan, NeurIPS'15 / Kingma et al. M2): encoder q(z | x, y),
-  decoder p(x | z, y); the label is given to the decoder, so z need not carry it.
-  Changing y while keeping z is its attribute transfer.
-* CondVAE-info (Creswell et al., "Conditional Autoencoders with Adversarial
-  Information Factorization", arXiv 1711.05175): a CondVAE plus an auxiliary
-  network q(y | z) trained to predict the label from z, while the encoder is trained
-  to make it fail: the model loss subtracts ``gamma * BCE(aux(z), y)``. Checked
-  against alexlyzhov/latent-subspaces ``cvae_info/scripts/cvae_info.py`` (lines
-  ``vaeLoss -= opts.gamma * auxEncLoss``; the aux net updated on ``z.detach()``),
-  with the toy's MLPs instead of convolutions, without the image GAN term, and with Adam at the
-toy's learning rate for both networks where the reference uses RMSprop.
+* CondVAE (Sohn, Lee, Yan, NeurIPS'15 / Kingma et al. M2): encoder q(z | x, y), decoder p(x | z, y); the
+  decoder is given the label, so z need not carry it. Changing y while keeping z is its attribute transfer.
+* CondVAE-info (Creswell et al., "Conditional Autoencoders with Adversarial Information Factorization",
+  arXiv 1711.05175): a CondVAE plus an auxiliary network q(y | z) trained to predict the label from z, while
+  the encoder is trained to make it fail.
 
 Loss (reductions stated): ``beta_recon * MSE`` (mean over coordinates and batch)
-``+ beta_kl * KL(q(z|x,y) || N(0, I))`` (summed over dims; over the batch per
-``kl_reduction``) ``- gamma * BCE(aux(z), y)`` (mean; info only). The aux step
-minimises ``BCE(aux(z.detach()), y)`` (mean) with its own optimiser.
+``+ beta_kl * KL(q(z|x,y) || N(0, I))`` (summed over dims; over the batch per ``kl_reduction``)
+``- gamma * BCE(aux(z), y)`` (mean; info only); the aux step minimises ``BCE(aux(z.detach()), y)`` (mean)
+with its own optimiser. Follows alexlyzhov/latent-subspaces ``cvae_info/scripts/cvae_info.py``
+(``vaeLoss -= opts.gamma * auxEncLoss``). Deviations: the toy's MLPs instead of convolutions, no image GAN
+term, and Adam at the toy's learning rate for both networks where the reference uses RMSprop.
 """
 from __future__ import annotations
 

@@ -1,81 +1,31 @@
-"""Cycle-consistent VAE.
+"""Cycle-consistent VAE: Jha, Anand, Singh, Veeravasarapu, "Disentangling Factors of Variation with
+Cycle-Consistent Variational Auto-Encoders", ECCV'18 (arXiv 1804.10469). The latent splits into a specified code
+s (the class; deterministic) and an unspecified style z ~ q(z | x) = N(mu(x), diag e^logvar(x)); the only
+supervision is pairs (x1, x2) known to share the class.
 
-Jha, Anand, Singh, Veeravasarapu, "Disentangling Factors of Variation with
-Cycle-Consistent Variational Auto-Encoders", ECCV'18 (arXiv 1804.10469). The latent
-splits into a *specified* code s (the class; deterministic) and an *unspecified* style
-z ~ q(z | x) = N(mu(x), diag e^logvar(x)). The only supervision is pairs (x1, x2) known
-to share the class.
+Forward cycle (step ``"autoencoder"``, encoder + decoder): swap the class codes and reconstruct each image from
+its own style sample and the other image's s::
 
-Forward cycle (step ``"autoencoder"``, encoder + decoder). Encode both images, swap the
-class codes and reconstruct each image from its own style sample and the *other*
-image's s::
-
-    z_i ~ q(z | x_i),  s_i = s(x_i)
     L_fwd = a_r [mse(D(z1, s2), x1) + mse(D(z2, s1), x2)]
           + a_kl [KL(q(z|x1) || N(0, I)) + KL(q(z|x2) || N(0, I))] / (B*C*H*W)
 
-Reverse cycle (step ``"reverse"``, encoder only). One z ~ N(0, I) per row is decoded
-with the class codes of two different images (codes detached), both images are
-re-encoded and the style *means* must agree::
+Reverse cycle (step ``"reverse"``, encoder only): one z ~ N(0, I) decoded with the (detached) class codes of two
+different images; re-encoded, the style means must agree, so s cannot leak into z::
 
     L_rev = a_rev * mean_{b, k} | mu(D(z, s(xa)))_bk - mu(D(z, s(xb)))_bk |
 
-so the encoder learns to read z back whatever s went with it: s cannot leak into z.
+Reference: ananyahjha93/cycle-consistent-vae (PyTorch 0.4). ``networks.py`` (module names kept, so the authors'
+released ``checkpoints/encoder`` and ``decoder`` load: :func:`load_reference_checkpoint`), ``utils.py``'s
+``weights_init`` (:func:`reference_init`), ``main.py``'s defaults (:class:`CycleVAEConfig`) and ``training.py``'s
+two Adam optimisers, KL divisor and ``StepLR`` (:func:`lr_schedule`). InstanceNorm keeps running statistics but
+the reference never calls ``eval()``, so ``encode``/``decode``/``swap`` run in train mode under ``no_grad`` by
+default (``instance_stats=False`` uses the running averages). ``encode_sampled`` returns one posterior sample
+of z, the code the paper's Table 1 probes.
 
-Checked against ananyahjha93/cycle-consistent-vae (the authors' code, PyTorch 0.4.0):
-
-* ``networks.py``: ``Encoder`` = three Conv2d(k5, s2, p1) 1->16->32->64 (28->13->6->2),
-  each followed by InstanceNorm2d(track_running_stats=True, no affine) and ReLU; the
-  flattened 64*2*2 = 256 features feed three Linear heads: style mu, style logvar (dim z)
-  and the class code (dim s, no sampling, no activation). ``Decoder`` = Linear(z, 256) and
-  Linear(s, 256), each LeakyReLU(0.2), concatenated [style, class] and viewed as 128x2x2,
-  then ConvTranspose2d(k4, s2) 128->32 (p0, 2->6), 32->16 (p0, 6->14), 16->1 (p1, 14->28),
-  InstanceNorm2d + LeakyReLU(0.2) after the first two and a Sigmoid at the end.
-  ``Classifier`` = Linear(d, 256)-BN-LeakyReLU(0.2)-Linear(256, 256)-BN-LeakyReLU(0.2)-
-  Linear(256, classes). Module names here are the reference's, so its state dicts load
-  (see :func:`load_reference_state_dicts`). Checked on the repository's released
-  ``checkpoints/encoder`` and ``checkpoints/decoder`` (older head names, every shape equal;
-  committed under ``data/reference/``, :func:`load_reference_checkpoint`; the chapter
-  evaluates it beside the book's runs).
-* ``utils.py``: ``weights_init`` draws Conv2d and Linear weights from N(0, 0.05^2) with
-  zero biases; ConvTranspose2d is not a Conv2d subclass, so the deconvolutions keep
-  PyTorch's default init, as here. ``mse_loss`` and ``l1_loss`` are sums divided by
-  ``nelement()`` (i.e. means over every element).
-* ``main.py`` defaults: batch 64, z = s = 16, lr 1e-4, Adam betas (0.9, 0.999),
-  reconstruction_coef 2, kl_divergence_coef 3, reverse_cycle_coef 10, 100 epochs.
-* ``training.py``: two Adam optimisers, the auto-encoder one on encoder + decoder and the
-  reverse-cycle one on the encoder only, stepped in that order every iteration; each KL
-  is ``-0.5 * sum(1 + logvar - mu^2 - e^logvar)`` summed over batch and latent dims and
-  divided by ``batch_size * num_channels * image_size^2``; the two reconstruction MSEs
-  are element means; the reverse cycle re-encodes with ``reparameterize(training=False)``
-  (the means), the class codes are ``.detach()``-ed and one z sample is shared by both
-  decodes; ``StepLR(step_size=80 epochs, gamma=0.1)`` stepped at the start of each
-  epoch (PyTorch 0.4 semantics: epochs 0-79 at 1e-4, 80-99 at 1e-5) -> :func:`lr_schedule`.
-
-Deviations (the trainer gives every step of an iteration the same batch):
-
-* the reference draws two *fresh* random batches for the reverse cycle; here its two
-  images are ``x1[b]`` and ``x2[b-1]`` (``x2`` rolled by one row): independent draws, as
-  the trainer samples rows i.i.d., but seen by the forward step of the same iteration;
-* the reference's pairs are re-drawn every epoch (a random same-class partner per call);
-  a fixed pair table is the data's business, not the model's.
-* the reference has no sprites network (its README says other datasets need their own
-  ``networks.py``). ``arch="sprites"`` (3x64x64) is ours: the same pattern one stage
-  deeper with k4/s2/p1 layers so every stage halves exactly (64->32->16->8->4,
-  3->16->32->64->128 channels, 2048 features; decoder Linear(z, 1024) and Linear(s, 1024)
-  viewed as 128x4x4, then 128->64->32->16->3).
-
-The KL divisor is the batch's actual B*C*H*W (``x1.numel()``): the reference's constant
-64*1*28*28 for full MNIST batches (its loader drops the last one), 3*64*64 per sprite.
-
-InstanceNorm with ``track_running_stats=True`` normalises with per-image statistics in
-train mode and with the running averages in eval mode. The reference never calls
-``eval()``; every image it shows was made in train mode. ``encode``/``decode``/``swap``
-therefore run the networks in train mode (per-image statistics) under ``no_grad`` by
-default and restore the mode afterwards (``instance_stats=False`` uses the running
-averages). The running buffers still follow PyTorch's update rule whenever the networks
-run in train mode, as in the reference. ``encode_sampled`` returns one posterior sample of z instead of its
-mean (the paper's Table 1 probes z so); :func:`load_reference_checkpoint` loads the authors' released MNIST model.
+Deviations: the reverse cycle's two images are ``x1[b]`` and ``x2[b-1]`` of the forward step's batch, not two
+fresh batches (the trainer gives every step of an iteration the same batch); the pairs are a fixed table, not
+re-drawn each epoch (the data's business); the KL divisor is the batch's actual B*C*H*W; ``arch="sprites"``
+(3x64x64, one stage deeper with k4/s2/p1 layers) is ours, as the reference has no sprites network.
 """
 from __future__ import annotations
 
@@ -90,9 +40,7 @@ import torch.nn.functional as F
 
 from .. import REPO
 from ..weights import sha256
-from ..blas import Linear
 from ..losses import gaussian_kl, reparameterize
-from ..optim import Adam
 from ..train import Step
 
 
@@ -357,57 +305,3 @@ def load_reference_checkpoint(root=None) -> CycleVAE:
         model = CycleVAE(CycleVAEConfig(arch="mnist", z_dim=16, s_dim=16))
     load_reference_state_dicts(model, sds["encoder"], sds["decoder"])
     return model.eval()
-
-
-# ----------------------------------------------------------------- the probe
-class Classifier(nn.Module):
-    """``networks.Classifier``: the MLP the paper's table trains on z or s to predict the class."""
-
-    def __init__(self, z_dim: int, num_classes: int):
-        super().__init__()
-        self.fc_model = nn.Sequential(OrderedDict([
-            ("fc_1", Linear(z_dim, 256)), ("fc_1_bn", nn.BatchNorm1d(256)), ("LeakyRelu_1", nn.LeakyReLU(0.2)),
-            ("fc_2", Linear(256, 256)), ("fc_2_bn", nn.BatchNorm1d(256)), ("LeakyRelu_2", nn.LeakyReLU(0.2)),
-            ("fc_3", Linear(256, num_classes)),
-        ]))
-
-    def forward(self, z):
-        return self.fc_model(z)
-
-
-def fit_probe(codes_train, y_train, codes_test, y_test, epochs: int = 20, seed: int = 0, *,
-              batch_size: int = 64, lr: float = 1e-3, num_classes: int | None = None,
-              device="cpu") -> tuple[float, float]:
-    """Train :class:`Classifier` on ``codes_train`` (cross-entropy, Adam(lr, betas 0.9/0.999),
-    shuffled mini-batches, a last batch of one row dropped for BatchNorm) and return (train accuracy,
-    test accuracy), evaluated in eval mode. The reference repository has no classifier-training
-    script: epochs, batch size, lr and init (PyTorch's default) are our choices. Deterministic on
-    the CPU for a given seed; the global RNG is left untouched. ``device="cuda"`` trains it there (the
-    same batches and initial weights): a chapter trained on a GPU evaluates there rather than wait for
-    ~3,000 small CPU steps per probe."""
-    device = torch.device(device)
-    as_x = lambda a: torch.as_tensor(a, dtype=torch.float32).detach().to(device)  # noqa: E731
-    as_y = lambda a: torch.as_tensor(a, dtype=torch.long).detach().to(device)  # noqa: E731
-    xtr, ytr, xte, yte = as_x(codes_train), as_y(y_train), as_x(codes_test), as_y(y_test)
-    k = num_classes or int(max(ytr.max(), yte.max())) + 1
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        clf = Classifier(xtr.shape[1], k).to(device)
-        # PyTorch's Adam with a correctly rounded square root (vaelab.optim): the same bits on every CPU
-        opt = Adam(clf.parameters(), lr=lr, betas=(0.9, 0.999))
-        gen = torch.Generator().manual_seed(seed)
-        clf.train()
-        for _ in range(epochs):
-            perm = torch.randperm(len(xtr), generator=gen)
-            for i in range(0, len(xtr), batch_size):
-                idx = perm[i:i + batch_size].to(device)
-                if len(idx) < 2:
-                    continue
-                loss = F.cross_entropy(clf(xtr[idx]), ytr[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        clf.eval()
-        with torch.no_grad():
-            acc = [float((clf(x).argmax(1) == y).float().mean()) for x, y in ((xtr, ytr), (xte, yte))]
-    return acc[0], acc[1]

@@ -1,29 +1,22 @@
 """Two ideas from the seeds' non-variational-autoencoders report, on ACAI's encoder and decoder.
 
 **Latent-transformation autoencoders** (LTAE; "On the Transformation of Latent Space in Autoencoders",
-arXiv 1901.08479). The paper is not available to this project. The models follow the report authors'
-reimplementation (ivanvovk/non-variational-autoencoders, ``ltae/model.py``), which is unverified against
-the paper: the code h (flattened) is mapped by a learnable per-dimension scale a and shift b,
-t = a ⊙ (h + b), trained towards a fixed target T(h) by an extra MSE term, and noise is added to t
-before decoding:
+arXiv 1901.08479, not available to this project), after the report authors' reimplementation
+(ivanvovk/non-variational-autoencoders, ``ltae/model.py``), itself unverified against the paper: the
+flattened code h becomes t = a ⊙ (h + b), a learnable per-dimension scale and shift, trained towards a fixed
+target T(h) by an extra MSE term, and noise is added to t before decoding:
 
-* ``LTAE-S``: T(h) = (h − mean(h)) / std(h), per image over the code's dimensions; Gaussian noise of
-  std σ.
-* ``LTAE-M``: T(h) = (h − min h) / (max h − min h), over the whole batch; uniform noise on [−σ, σ].
+* ``LTAE-S``: T(h) = (h − mean(h)) / std(h) per image over the code's dimensions; Gaussian noise of std σ;
+* ``LTAE-M``: T(h) = (h − min h) / (max h − min h) over the whole batch; uniform noise on [−σ, σ].
 
-Loss = MSE(g(t + noise), x) + MSE(t, T(h)) (gradients reach the encoder through both terms, as the
-reimplementation writes them). σ = 0.01, its default. ``encode`` returns t without noise: the code the
-chapter probes and interpolates (the reimplementation also adds noise when it interpolates). Deviation: a
-and b start at 1 and 0 (the reimplementation draws both with ``xavier_normal_``).
+Loss = MSE(g(t + noise), x) + MSE(t, T(h)), σ = 0.01 (its default). ``encode`` returns t without noise.
+Deviation: a and b start at 1 and 0 (the reimplementation draws both with ``xavier_normal_``).
 
-**Cross-augmentation** (the report's "augmentation procedure"): with X_aug = t(X), t drawn per image from
-{rotation by up to ±``max_degrees``, additive pixel noise of std ``pixel_noise``},
-L = MSE(g(f(X)), X) + MSE(g(f(X)), X_aug) + MSE(g(f(X_aug)), X): the plain reconstruction plus the report's
-cross-changed loss L(g(Z_orig), X_aug) + L(g(Z_aug), X_orig), which pulls a code and its augmented copy's
-code together. This is our design from the report's formula: the authors' notebook
-(``ap/augmentation.ipynb``) instead fine-tunes an already trained AE on the cross loss alone, with one random
-flip per batch. Here the model trains from scratch, the reconstruction term stays, and each image gets its own
-rotation or noise; the sizes are ours.
+**Cross-augmentation** (the report's "augmentation procedure"): with X_aug = t(X), t a rotation by up to
+±``max_degrees`` or additive pixel noise of std ``pixel_noise`` drawn per image,
+L = MSE(g(f(X)), X) + MSE(g(f(X)), X_aug) + MSE(g(f(X_aug)), X). Our design from the report's formula: the
+authors' notebook (``ap/augmentation.ipynb``) instead fine-tunes a trained AE on the cross terms alone, with
+one random flip per batch.
 """
 from __future__ import annotations
 

@@ -1,20 +1,15 @@
 """Gaussian VAE (Kingma & Welling, ICLR'14) on vectors — the CSVAE toy baseline.
 
-Configured as the VAE column of Klys et al., "Learning Latent Subspaces in
-Variational Autoencoders" (NeurIPS'18), toy experiment: the same MLP family and
-the same loss weights as the CSVAE it is compared with (reconstruction ×20,
-KL ×0.2), and a latent as large as CSVAE's z and w together.
+Configured as the VAE column of Klys et al., "Learning Latent Subspaces in Variational Autoencoders"
+(NeurIPS'18), toy experiment: the same MLP family and loss weights as the CSVAE it is compared with
+(reconstruction ×20, KL ×0.2), and a latent as large as CSVAE's z and w together. Loss (reductions stated):
+``beta_recon * MSE`` (mean over coordinates and batch) ``+ beta_kl * KL(q(z|x) || N(0, I))`` (summed over
+latent dims; over the batch per ``kl_reduction``).
 
-Checked against alexlyzhov/latent-subspaces ``csvae_toy/definitions.py`` (class
-VAE). Deviations: the reference passes the decoder's mean through a sigmoid before
-the MSE (wrong for swiss-roll coordinates in [-11, 15]) and averages its KL over
-latent dimensions, and weighs reconstruction and KL 1:1 (``beta=1``); here the decoder is
-linear, the KL is reduced like CSVAE's (see ``kl_reduction``) and the weights are CSVAE's 20 and
-0.2, so the toy models differ only in their structure.
-
-Loss (reductions stated): ``beta_recon * MSE`` (mean over coordinates and batch)
-``+ beta_kl * KL(q(z|x) || N(0, I))`` (summed over latent dims; over the batch per
-``kl_reduction``).
+Checked against alexlyzhov/latent-subspaces ``csvae_toy/definitions.py`` (class VAE). Deviations: the
+reference passes the decoder's mean through a sigmoid before the MSE (wrong for swiss-roll coordinates in
+[-11, 15]), averages its KL over latent dimensions and weighs reconstruction and KL 1:1; here the decoder is
+linear and the KL reduction and weights are CSVAE's, so that the toy models differ only in their structure.
 """
 from __future__ import annotations
 
