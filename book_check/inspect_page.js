@@ -67,6 +67,16 @@ const describe = el => {
   const resources = performance.getEntriesByType('resource').map(e => e.name);
   const remoteLoads = resources.filter(u => !isLocal(u));
   const inMain = sel => main.querySelectorAll(sel).length;
+  // plumbing: a code cell's source the reader sees without asking (book/_ext/hide_code.py folds them all)
+  const shown = el => (el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0);
+  const visibleCode = Array.from(main.querySelectorAll('.cell_input')).filter(shown)
+                           .map(e => describe(e) + ': ' + e.textContent.trim().slice(0, 60));
+  // a table wider than the text column it sits in (it would scroll or run past the column)
+  const column = document.querySelector('.bd-article') || main;
+  const columnWidth = column.clientWidth;
+  const wideTables = Array.from(main.querySelectorAll('table')).filter(shown)
+                          .filter(t => t.getBoundingClientRect().width > columnWidth + 1)
+                          .map(t => describe(t) + ': ' + Math.round(t.getBoundingClientRect().width) + ' px');
   done({
     title: document.title, url: location.href, mathjax,
     icon: document.querySelectorAll('link[rel~=icon]').length,
@@ -74,5 +84,6 @@ const describe = el => {
     textLength: text.trim().length,
     h1: inMain('h1'), math: maths.length, mjx: document.querySelectorAll('mjx-container').length,
     badImages, badFonts, unrendered, merrors, leftovers, remoteRefs, remoteLoads, resources: resources.length,
+    visibleCode, wideTables, columnWidth,
   });
 })().catch(e => done({error: String(e && e.stack || e)}));

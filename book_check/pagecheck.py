@@ -15,7 +15,9 @@ A page fails, with the page and the element named, on:
 - unrendered math: a Sphinx ``span.math`` / ``div.math`` without an ``mjx-container`` inside,
   any ``mjx-merror``, or TeX delimiters / commands left in the visible text outside code;
 - fewer images or tables than the source notebook has image / HTML-table outputs, or an
-  empty page body.
+  empty page body;
+- a code cell's source shown without a click (plumbing: ``book/_ext/hide_code.py`` folds every one), or a
+  table wider than the text column.
 """
 from __future__ import annotations
 
@@ -315,6 +317,10 @@ def check_page(browser: Browser, url: str, page: str, expected: dict | None = No
         fail(f"{page}: MathJax error: {el}")
     for s in info["leftovers"]:
         fail(f"{page}: TeX left in the visible text: {s}")
+    for el in info["visibleCode"]:
+        fail(f"{page}: a code cell's source is shown without a click: {el}")
+    for el in info["wideTables"]:
+        fail(f"{page}: a table is wider than the {info['columnWidth']} px text column: {el}")
     if info["h1"] == 0 or info["textLength"] < 200:
         fail(f"{page}: page body is (nearly) empty: {info['h1']} <h1>, {info['textLength']} characters")
     expected = expected or {}

@@ -25,28 +25,34 @@ FILLER = "<p>" + "This paragraph is here so that the page is not empty. " * 6 + 
 
 def test_checker_fails_on_a_bad_page(browser, tmp_path):
     """The checker must be able to fail: a broken image, unrendered math, a console error, a
-    remote script and a missing table are all reported; a clean page passes."""
+    remote script, a missing table, a shown code cell and a table wider than the column are all reported; a
+    clean page (its code cell folded) passes."""
     (tmp_path / "ok.png").write_bytes(PNG)
     (tmp_path / "good.html").write_text(
         f"<!doctype html><html><head><title>good</title></head><body><main><h1>Good</h1>{FILLER}"
-        '<img id="fine" src="ok.png"><table><tr><td>1</td></tr></table></main></body></html>')
+        '<img id="fine" src="ok.png"><table><tr><td>1</td></tr></table>'
+        '<div class="cell"><details class="hide above-input"><summary>Show code cell source</summary>'
+        '<div class="cell_input"><pre>folded = True</pre></div></details></div></main></body></html>')
     (tmp_path / "bad.html").write_text(
         '<!doctype html><html><head><title>bad</title>'
         '<script src="https://cdn.example.invalid/mathjax/tex-chtml.js"></script></head>'
         f"<body><main><h1>Bad</h1>{FILLER}"
         '<img id="broken" src="missing.png">'
         r'<p>Inline <span class="math notranslate nohighlight">\(x\)</span> math.</p>'
+        '<div class="cell"><div class="cell_input"><pre>plumbing = True</pre></div></div>'
+        '<table id="wide" style="width: 3000px"><tr><td>1</td></tr></table>'
         '<script>console.error("deliberate console error")</script></main></body></html>')
     (tmp_path / "empty.html").write_text("<!doctype html><html><head><title>e</title></head><body></body></html>")
     with serve(tmp_path) as url:
         good = check_page(browser, url + "good.html", "good", {"images": 1, "tables": 1})
-        bad = check_page(browser, url + "bad.html", "bad", {"tables": 1})
+        bad = check_page(browser, url + "bad.html", "bad", {"tables": 2})
         empty = check_page(browser, url + "empty.html", "empty")
     assert good.failures == []
     text = "\n".join(bad.failures)
     for needle in ("image did not load: img#broken", "math not rendered by MathJax: span",
                    "deliberate console error", "refers to a remote resource: script[src=\"https://cdn.example.invalid",
-                   "TeX left in the visible text", "HTML-table outputs"):
+                   "TeX left in the visible text", "HTML-table outputs",
+                   "a code cell's source is shown without a click: div", "table#wide"):
         assert needle in text, f"the checker missed {needle!r}; it reported:\n{text}"
     assert any("(nearly) empty" in f for f in empty.failures), empty.failures
 
