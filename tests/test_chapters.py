@@ -7,9 +7,9 @@ import sys
 import pytest
 
 from vaelab import REPO
+from vaelab.chapters.registry import RUNS, pages
 
-CHAPTERS = ["toy_csvae", "celeba_csvae", "cycle_vae", "vae_playground", "datasets", "acai", "domain_translation",
-            "face_edits", "zoo"]
+CHAPTERS = pages()
 #: chapters whose book weights are not committed yet: their page waits in pending/ (see the Makefile)
 PENDING: set = set()
 #: what each chapter's NBVAL_CHECK_OUTPUT cells must mention
@@ -41,11 +41,27 @@ def test_smoke_profile_runs(chapter, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     cells = json.loads(out.read_text())["cells"]
     table = [c for c in cells if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(c["source"])]
-    text = "".join("".join(o.get("text", "")) for c in table for o in c["outputs"])
+    # printed text and the plain text of displayed tables (vaelab.report.show)
+    text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for c in table for o in c["outputs"])
     for word in EXPECT[chapter]:
         assert word in text, word
     after = {p: p.stat().st_mtime_ns for p in sorted((REPO / "weights").rglob("*")) if p.is_file()}
     assert after == before, "the smoke profile must not write weights"
+
+
+def test_the_registry_knows_every_page_and_every_page_that_trains():
+    """book/_toc.yml is the list of pages (the Makefile reads it too): every page has this test's expectations,
+    every page that trains has its RUNS entry (which check-weights and the benchmarks read), and every weights
+    folder but the shared face judge's belongs to a page that trains."""
+    assert CHAPTERS[0] == "toy_csvae" and "zoo" in CHAPTERS
+    assert set(EXPECT) == set(CHAPTERS), set(EXPECT) ^ set(CHAPTERS)
+    assert set(RUNS) <= set(CHAPTERS)
+    folders = {p.name for p in (REPO / "weights").iterdir() if p.is_dir()} - {"face_judge"}
+    assert folders == set(RUNS), folders ^ set(RUNS)
+    make = subprocess.run(["make", "-s", "-C", str(REPO), "--no-print-directory", "-n", "page", "C=zoo"],
+                          capture_output=True, text=True)
+    assert make.returncode == 0 and "book/zoo.ipynb" in make.stdout, make.stderr
 
 
 def test_chapter_parameters_are_validated(tmp_path):

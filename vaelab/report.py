@@ -146,3 +146,28 @@ def whole_table_class():
                 return super().__repr__()
 
     return ResultsTable
+
+
+class Shown:
+    """A table as a page shows it: HTML for the book (an HTML table that the book's CSS fits to the text column,
+    every cell whole) and, as its plain text, exactly ``table.to_string()``, the text nbval compares."""
+
+    def __init__(self, table, index: bool = True):
+        self.table, self.index = table, index
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        with pd.option_context("display.max_colwidth", None):
+            return self.table.to_html(border=0, index=self.index)
+
+    def __repr__(self) -> str:
+        return self.table.to_string(index=self.index)
+
+
+def show(table, index: bool = True) -> None:
+    """Display ``table`` (a DataFrame) on a page as :class:`Shown`: an HTML table, checked as its plain text
+    (``index=False`` leaves the row labels out of both)."""
+    from IPython.display import display
+
+    display(Shown(table, index))

@@ -1,10 +1,24 @@
-"""What each chapter's page calls to train or load its runs, without its tables and figures.
+"""The book's chapters: its pages (:func:`pages`, read from ``book/_toc.yml``, which the Makefile reads too) and
+what each page that trains calls to train or load its runs, without its tables and figures (:data:`RUNS`).
 
-``benchmarks/book_profile.py`` times these calls with ``train=True``; :mod:`vaelab.check_weights` runs them under
-:data:`vaelab.runs.CENSUS` to list every run the pages declare. Each takes the page's :class:`~vaelab.params.Params`
-and returns ``{key: {"record", ...}}`` for the runs it obtained.
+``benchmarks/book_profile.py`` times the :data:`RUNS` calls with ``train=True``; :mod:`vaelab.check_weights` runs
+them under :data:`vaelab.runs.CENSUS` to list every run the pages declare. Each takes the page's
+:class:`~vaelab.params.Params` and returns ``{key: {"record", ...}}`` for the runs it obtained.
 """
 from __future__ import annotations
+
+from .. import REPO
+
+TOC = REPO / "book" / "_toc.yml"
+
+
+def pages(toc=TOC) -> list[str]:
+    """The notebook pages (``book/<name>.ipynb``) in reading order, as ``book/_toc.yml`` lists them."""
+    import yaml
+
+    entries = yaml.safe_load(open(toc))["chapters"]
+    names = [e["file"].split("/", 1)[1] for e in entries if e.get("file", "").startswith("book/")]
+    return [n for n in names if (toc.parent / f"{n}.ipynb").is_file()]
 
 
 def toy_csvae(P, progress: bool = False) -> dict:
@@ -64,7 +78,11 @@ def domain_translation(P, progress: bool = False) -> dict:
     dataset = P.extra.get("dataset", "toyfaces")
     D = dt.load_data(dt.PROFILES[P.profile], dataset, P.data_root, progress=progress)
     J = dt.judge(P, D, progress=progress)
-    return {("judge", 0): J, **dt.run(P, D, J, progress=progress)}
+    out = {("judge", 0): J, **dt.run(P, D, J, progress=progress)}
+    if P.profile == "book" and dataset == "toyfaces":  # the committed curve runs the page draws (loaded, never trained)
+        from . import domain_translation_length as dl
+        out.update({("length", d): r for d, r in dl.load_all(D, None).items()})
+    return out
 
 
 #: the chapters that train runs, in reading order (the datasets page trains nothing)
