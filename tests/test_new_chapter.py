@@ -35,6 +35,8 @@ def test_new_chapter_refuses_bad_names_and_existing_files(tmp_path, capsys):
         create("My-Method", "x", into=tmp_path)
     with pytest.raises(ValueError, match="lower-case"):
         create("class", "x", into=tmp_path)
+    with pytest.raises(ValueError, match="standard-library"):
+        create("abc", "x", into=tmp_path)
     assert main(["toy_csvae", "x"]) == 2  # the book's own chapter: nothing is overwritten
     assert "exists" in capsys.readouterr().err
     create("again", "x", into=tmp_path)

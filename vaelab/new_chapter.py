@@ -21,18 +21,21 @@ def create(name: str, title: str, into: Path | None = None) -> tuple[Path, Path]
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
         raise ValueError(f"chapter name {name!r}: use lower-case letters, digits and underscores, starting "
                          "with a letter (it names the module, the notebook and the weights folder)")
+    if into is not None and name in sys.stdlib_module_names:
+        raise ValueError(f"chapter name {name!r} is a standard-library module; the page in {into} would import that")
     if into is None:
-        module, page, imp = (REPO / "vaelab" / "chapters" / f"{name}.py", REPO / "book" / f"{name}.ipynb",
-                             f"from vaelab.chapters import {name} as chapter")
+        module, page = REPO / "vaelab" / "chapters" / f"{name}.py", REPO / "book" / f"{name}.ipynb"
     else:
-        module, page, imp = Path(into) / f"{name}.py", Path(into) / f"{name}.ipynb", f"import {name} as chapter"
+        module, page = Path(into) / f"{name}.py", Path(into) / f"{name}.ipynb"
     for p in (module, page):
         if p.exists():
             raise FileExistsError(f"{p} exists; choose another chapter name")
     module.parent.mkdir(parents=True, exist_ok=True)
     module.write_text((TEMPLATES / "chapter.py").read_text().replace("__CHAPTER__", name).replace("__TITLE__", title))
     page_text = (TEMPLATES / "chapter.ipynb").read_text().replace("__CHAPTER__", name)
-    page.write_text(page_text.replace("__TITLE__", json.dumps(title)[1:-1]).replace("__IMPORT__", imp))
+    if into is not None:
+        page_text = page_text.replace(f"from vaelab.chapters import {name} as chapter", f"import {name} as chapter")
+    page.write_text(page_text.replace("__TITLE__", json.dumps(title)[1:-1]))
     return module, page
 
 

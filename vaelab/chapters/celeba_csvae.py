@@ -40,7 +40,7 @@ from ..models.conv_csvae import ConvCSVAE, ConvCSVAEConfig
 from ..models.conv_cvae import ConvCondVAE, ConvCondVAEConfig
 from ..models.conv_vae import ConvVAE, ConvVAEConfig, attribute_directions, copy_convolutions
 from ..nets import ConvDecoder, channels_last
-from . import domain_translation as dt
+from .shared import chunks, mse
 
 CHAPTER = "celeba_csvae"
 LABELS = ("Eyeglasses", "Smiling", "Male", "Heavy_Makeup", "Wearing_Lipstick", "Receding_Hairline", "Mustache")
@@ -170,8 +170,8 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
 def edit(model, x, y, y_new, directions=None) -> torch.Tensor:
     """The model's attribute edit, in [0, 1]."""
     if isinstance(model, ConvVAE):
-        return _unit(dt._chunks(lambda a, b, c: model.manipulate(a, b, c, directions), x, y, y_new))
-    return _unit(dt._chunks(model.manipulate, x, y, y_new))
+        return _unit(chunks(lambda a, b, c: model.manipulate(a, b, c, directions), x, y, y_new))
+    return _unit(chunks(model.manipulate, x, y, y_new))
 
 
 def interpolate(model, x, y, column: int, directions=None, steps: int = INTERP_STEPS) -> torch.Tensor:
@@ -300,11 +300,11 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref) -> dict:
     ref = reference(S, judge, names) if ref is None else ref
     T = S["test"]
     yt = labels(T, names)
-    rec = _unit(dt._chunks(model.reconstruct, T["x"], yt))
+    rec = _unit(chunks(model.reconstruct, T["x"], yt))
     r_x, r_rec = ref["test"], judge.read(rec)
     cols = [names.index(k) for k in LABELS]
     right = ((r_rec["attrs"][:, cols] > 0.5) == yt.bool()).float()
-    out = {"recon_mse": dt._mse(rec, _unit(T["x"])), "judge_recon": 100 * float(right.mean())}
+    out = {"recon_mse": mse(rec, _unit(T["x"])), "judge_recon": 100 * float(right.mean())}
     out.update({f"judge_recon_{k}": 100 * float(right[:, j].mean()) for j, k in enumerate(LABELS)})
     out.update(ref["metrics"])
     out.update(kl_terms(model, T["x"], yt))
@@ -322,8 +322,8 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref) -> dict:
         if toy:
             t = R["truth"]
             out[f"drift_{name}"] = _drift(r_in, r_e)
-            out[f"truth_mse_{name}"] = dt._mse(e, t)
-            out[f"truth_recon_mse_{name}"] = dt._mse(_unit(dt._chunks(model.reconstruct, P["x"], y)), t)
+            out[f"truth_mse_{name}"] = mse(e, t)
+            out[f"truth_recon_mse_{name}"] = mse(_unit(chunks(model.reconstruct, P["x"], y)), t)
     P = S["eyeglasses"]
     col = LABELS.index("Eyeglasses")
     path = interpolate(model, P["x"], labels(P, names), col, directions)

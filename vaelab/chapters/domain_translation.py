@@ -38,6 +38,7 @@ from ..data import toyfaces
 from ..metrics.face_judge import FaceJudge, FaceJudgeConfig, factor_targets
 from ..metrics.probes import train_probe
 from ..models.content import ContentConfig, ContentDisentanglement, domain_data, to_unit
+from .shared import chunks, from_uint8, mse
 
 CHAPTER = "domain_translation"
 JUDGE_CHAPTER = "face_judge"   # shared with the CelebA chapter
@@ -241,14 +242,6 @@ def run_config(domain: str, model, params, n_train: tuple, dataset: str) -> dict
             "n_images": p.n_images, "n_train": list(n_train), "storage": STORAGE}
 
 
-def _chunks(fn, *xs, size: int = 128):
-    """``fn`` over aligned slices of ``xs``, concatenated (per key when ``fn`` returns a dict)."""
-    parts = [fn(*(x[i:i + size] for x in xs)) for i in range(0, len(xs[0]), size)]
-    if isinstance(parts[0], dict):
-        return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    return torch.cat(parts)
-
-
 def donors(n_b: int, n_a: int, seed: int) -> torch.Tensor:
     """The A image whose specific code each B test image receives: a fixed random choice per seed."""
     return torch.from_numpy(np.random.default_rng([seed, 23]).integers(0, n_a, n_b))
@@ -264,14 +257,6 @@ def truths(domain: str, A: dict, B: dict, donor: torch.Tensor, names) -> tuple[t
         add[:, j] = A["attrs"][donor, j]
         rem[:, j] = float(absent)
     return toyfaces.render(add, B["factors"]), toyfaces.render(rem, A["factors"])
-
-
-def _mse(x, y) -> float:
-    return float(((x.float() - y.float()) ** 2).mean())
-
-
-def _unit(x: torch.Tensor) -> torch.Tensor:
-    return x.float() / 255.0 if x.dtype == torch.uint8 else x
 
 
 def _flips(jin: dict, jout: dict, keep: torch.Tensor) -> float:
@@ -290,11 +275,11 @@ def evaluate(model, S: dict, judge_model, domain: str, names, profile: Profile, 
     model = model.cpu().eval()
     A, B = S["test"]["a"], S["test"]["b"]
     donor = donors(len(B["x"]), len(A["x"]), seed)
-    add = to_unit(_chunks(model.add_attribute, B["x"], A["x"][donor]))
-    rem = to_unit(_chunks(model.remove_attribute, A["x"]))
-    rec_a = to_unit(_chunks(lambda x: model.reconstruct(x, True), A["x"]))
-    rec_b = to_unit(_chunks(lambda x: model.reconstruct(x, False), B["x"]))
-    out = {"recon_mse": 0.5 * (_mse(rec_a, _unit(A["x"])) + _mse(rec_b, _unit(B["x"])))}
+    add = to_unit(chunks(model.add_attribute, B["x"], A["x"][donor]))
+    rem = to_unit(chunks(model.remove_attribute, A["x"]))
+    rec_a = to_unit(chunks(lambda x: model.reconstruct(x, True), A["x"]))
+    rec_b = to_unit(chunks(lambda x: model.reconstruct(x, False), B["x"]))
+    out = {"recon_mse": 0.5 * (mse(rec_a, from_uint8(A["x"])) + mse(rec_b, from_uint8(B["x"])))}
     names = list(names)
     read = {k: judge_model.read(v) for k, v in (("a", A["x"]), ("b", B["x"]), ("add", add), ("rem", rem),
                                                   ("rec_a", rec_a), ("rec_b", rec_b))}
@@ -309,15 +294,15 @@ def evaluate(model, S: dict, judge_model, domain: str, names, profile: Profile, 
     out["flips_recon"] = 0.5 * (_flips(read["a"], read["rec_a"], keep) + _flips(read["b"], read["rec_b"], keep))
     if "factors" in A:
         t_add, t_rem = truths(domain, A, B, donor, names)
-        out["add_mse"], out["add_copy_mse"] = _mse(add, t_add), _mse(_unit(B["x"]), t_add)
-        out["remove_mse"], out["remove_copy_mse"] = _mse(rem, t_rem), _mse(_unit(A["x"]), t_rem)
+        out["add_mse"], out["add_copy_mse"] = mse(add, t_add), mse(from_uint8(B["x"]), t_add)
+        out["remove_mse"], out["remove_copy_mse"] = mse(rem, t_rem), mse(from_uint8(A["x"]), t_rem)
         # the model's own reconstruction of the input, against the same truth: what its blur costs alone
-        out["add_recon_mse"], out["remove_recon_mse"] = _mse(rec_b, t_add), _mse(rec_a, t_rem)
+        out["add_recon_mse"], out["remove_recon_mse"] = mse(rec_b, t_add), mse(rec_a, t_rem)
         if domain == "glasses":  # the same three inside the reach of the glasses
             eb = toyfaces.eye_region(B["factors"]).unsqueeze(1).expand_as(add)
             ea = toyfaces.eye_region(A["factors"]).unsqueeze(1).expand_as(rem)
-            out["add_eye_mse"], out["add_eye_recon_mse"] = _mse(add[eb], t_add[eb]), _mse(rec_b[eb], t_add[eb])
-            out["remove_eye_mse"], out["remove_eye_recon_mse"] = _mse(rem[ea], t_rem[ea]), _mse(rec_a[ea], t_rem[ea])
+            out["add_eye_mse"], out["add_eye_recon_mse"] = mse(add[eb], t_add[eb]), mse(rec_b[eb], t_add[eb])
+            out["remove_eye_mse"], out["remove_eye_recon_mse"] = mse(rem[ea], t_rem[ea]), mse(rec_a[ea], t_rem[ea])
         rt_add, rt_rem = judge_model.read(t_add), judge_model.read(t_rem)
         drift = lambda x, y: float((x["factors"] - y["factors"]).abs().mean())
         out["drift_add"], out["drift_remove"] = drift(read["add"], read["b"]), drift(read["rem"], read["a"])
@@ -329,7 +314,7 @@ def evaluate(model, S: dict, judge_model, domain: str, names, profile: Profile, 
     P = S["probe"]
     x_tr, x_te = torch.cat([P["a"]["x"], P["b"]["x"]]), torch.cat([A["x"], B["x"]])
     n_tr, n_te = len(P["a"]["x"]), len(A["x"])
-    c_tr, c_te = _chunks(model.latents, x_tr), _chunks(model.latents, x_te)
+    c_tr, c_te = chunks(model.latents, x_tr), chunks(model.latents, x_te)
     for key, part in (("probe_common", "common"), ("probe_specific", "specific")):
         out[key] = probe(c_tr[part], c_te[part], n_tr, n_te, profile.probe_steps, seed)
     g_tr, g_te = content_truth(P, keep), content_truth(S["test"], keep)

@@ -8,7 +8,8 @@ import torch
 
 from .. import plots
 from ..models.content import to_unit
-from .domain_translation import _unit, donors, strongest, truths
+from .domain_translation import donors, strongest, truths
+from .shared import from_uint8
 
 
 def add_remove(model, S: dict, domain: str, names, seed: int, n: int = 10, title: str = ""):
@@ -17,13 +18,13 @@ def add_remove(model, S: dict, domain: str, names, seed: int, n: int = 10, title
     A, B = S["test"]["a"], S["test"]["b"]
     donor = donors(len(B["x"]), len(A["x"]), seed)
     b, a, d = B["x"][:n], A["x"][:n], A["x"][donor[:n]]
-    rows = [_unit(b), _unit(d), to_unit(model.add_attribute(b, d))]
+    rows = [from_uint8(b), from_uint8(d), to_unit(model.add_attribute(b, d))]
     labels = ["B face", "donor (A)", "added"]
     if "factors" in A:
         t_add, t_rem = truths(domain, A, B, donor, names)
         rows.append(t_add[:n])
         labels.append("truth")
-    rows += [_unit(a), to_unit(model.remove_attribute(a))]
+    rows += [from_uint8(a), to_unit(model.remove_attribute(a))]
     labels += ["A face", "removed"]
     if "factors" in A:
         rows.append(t_rem[:n])
@@ -50,7 +51,7 @@ def interpolation(model, S: dict, domain: str, names, n: int = 5, steps: int = 8
     A, B = S["test"]["a"], S["test"]["b"]
     k = strongest(domain, A["attrs"], names)
     strips = to_unit(model.interpolate_specific(B["x"][:n], A["x"][k:k + 1].expand(n, -1, -1, -1), steps))
-    donor = _unit(A["x"][k:k + 1]).expand(n, -1, -1, -1).unsqueeze(1)
+    donor = from_uint8(A["x"][k:k + 1]).expand(n, -1, -1, -1).unsqueeze(1)
     imgs = torch.cat([strips, donor], 1).flatten(0, 1)
     return plots.image_grid(imgs, nrow=steps + 1, title=title, size=0.8)
 

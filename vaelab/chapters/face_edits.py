@@ -29,6 +29,7 @@ from ..models.content import to_unit
 from ..nets import ConvDecoder, channels_last
 from . import celeba_csvae as cc
 from . import domain_translation as dt
+from .shared import chunks
 
 PRESS = "Press et al."
 METHODS = (*cc.MODELS, PRESS)
@@ -110,10 +111,6 @@ def donors(n: int, n_donors: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(np.random.default_rng([seed, 31]).integers(0, n_donors, n))
 
 
-def _batched(fn, *xs, size: int = 128) -> torch.Tensor:
-    return torch.cat([fn(*(x[i:i + size] for x in xs)) for i in range(0, len(xs[0]), size)])
-
-
 @torch.no_grad()
 def apply(method: str, model, S: dict, e: Edit, names, seed: int, directions=None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(edited, reconstructed)`` faces in [0, 1]: the method's edit of the set's faces and its plain
@@ -123,13 +120,13 @@ def apply(method: str, model, S: dict, e: Edit, names, seed: int, directions=Non
         has = e.value == 0   # the faces edited have the attribute when it is removed
         if e.value:
             d = S["donors"]["x"][donors(len(x), len(S["donors"]["x"]), seed)]
-            out = _batched(model.add_attribute, x, d)
+            out = chunks(model.add_attribute, x, d)
         else:
-            out = _batched(model.remove_attribute, x)
-        return to_unit(out), to_unit(_batched(lambda b: model.reconstruct(b, has), x))
+            out = chunks(model.remove_attribute, x)
+        return to_unit(out), to_unit(chunks(lambda b: model.reconstruct(b, has), x))
     y, y_new = _target(S["faces"], e, names)
     with channels_last(*[m for m in model.modules() if isinstance(m, ConvDecoder)]):
-        return cc.edit(model, x, y, y_new, directions), to_unit(_batched(model.reconstruct, x, y))
+        return cc.edit(model, x, y, y_new, directions), to_unit(chunks(model.reconstruct, x, y))
 
 
 def score(read_in: dict, read_out: dict, read_rec: dict, out: torch.Tensor, recon: torch.Tensor,
