@@ -162,7 +162,7 @@ def run_config(name: str, model, params, dataset: str, base_sha: str | None) -> 
             "pretrained": base_sha}   # the sha256 of the VAE whose convolutions it started from
 
 
-def _unit(x: torch.Tensor) -> torch.Tensor:
+def unit_interval(x: torch.Tensor) -> torch.Tensor:
     """[-1, 1] model output or uint8 -> [0, 1]."""
     return x.float() / 255.0 if x.dtype == torch.uint8 else ((x + 1) / 2).clamp(0, 1)
 
@@ -170,15 +170,15 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
 def edit(model, x, y, y_new, directions=None) -> torch.Tensor:
     """The model's attribute edit, in [0, 1]."""
     if isinstance(model, ConvVAE):
-        return _unit(chunks(lambda a, b, c: model.manipulate(a, b, c, directions), x, y, y_new))
-    return _unit(chunks(model.manipulate, x, y, y_new))
+        return unit_interval(chunks(lambda a, b, c: model.manipulate(a, b, c, directions), x, y, y_new))
+    return unit_interval(chunks(model.manipulate, x, y, y_new))
 
 
 def interpolate(model, x, y, column: int, directions=None, steps: int = INTERP_STEPS) -> torch.Tensor:
     """(steps, N, 3, 64, 64) in [0, 1]."""
     if isinstance(model, ConvVAE):
-        return _unit(model.interpolate(x, y, column, directions, steps))
-    return _unit(model.interpolate(x, y, column, steps))
+        return unit_interval(model.interpolate(x, y, column, directions, steps))
+    return unit_interval(model.interpolate(x, y, column, steps))
 
 
 def codes(model, x, y) -> torch.Tensor:
@@ -300,11 +300,11 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref) -> dict:
     ref = reference(S, judge, names) if ref is None else ref
     T = S["test"]
     yt = labels(T, names)
-    rec = _unit(chunks(model.reconstruct, T["x"], yt))
+    rec = unit_interval(chunks(model.reconstruct, T["x"], yt))
     r_x, r_rec = ref["test"], judge.read(rec)
     cols = [names.index(k) for k in LABELS]
     right = ((r_rec["attrs"][:, cols] > 0.5) == yt.bool()).float()
-    out = {"recon_mse": mse(rec, _unit(T["x"])), "judge_recon": 100 * float(right.mean())}
+    out = {"recon_mse": mse(rec, unit_interval(T["x"])), "judge_recon": 100 * float(right.mean())}
     out.update({f"judge_recon_{k}": 100 * float(right[:, j].mean()) for j, k in enumerate(LABELS)})
     out.update(ref["metrics"])
     out.update(kl_terms(model, T["x"], yt))
@@ -323,7 +323,7 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref) -> dict:
             t = R["truth"]
             out[f"drift_{name}"] = _drift(r_in, r_e)
             out[f"truth_mse_{name}"] = mse(e, t)
-            out[f"truth_recon_mse_{name}"] = mse(_unit(chunks(model.reconstruct, P["x"], y)), t)
+            out[f"truth_recon_mse_{name}"] = mse(unit_interval(chunks(model.reconstruct, P["x"], y)), t)
     P = S["eyeglasses"]
     col = LABELS.index("Eyeglasses")
     path = interpolate(model, P["x"], labels(P, names), col, directions)

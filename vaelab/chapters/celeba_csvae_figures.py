@@ -22,7 +22,7 @@ def edits(R: dict, experiment: str, names, seed: int, models=cc.MODELS, n: int =
     x = P["x"][:n]
     y = cc.labels(P, names)[:n]
     y_new = cc.target_labels(y, exp)
-    rows, labels = [cc._unit(x)], ["input"]
+    rows, labels = [cc.unit_interval(x)], ["input"]
     for m in models:
         e = _entry(R, m, seed)
         rows.append(cc.edit(e["model"], x, y, y_new, e["directions"]))
@@ -52,7 +52,7 @@ def interpolation(R: dict, names, seed: int, models=cc.MODELS, n: int = 3):
 def reconstructions(R: dict, names, seed: int, models=cc.MODELS, n: int = 10):
     T = R[("sets", None)]["test"]
     x, y = T["x"][:n], cc.labels(T, names)[:n]
-    rows = [cc._unit(x)] + [cc._unit(_entry(R, m, seed)["model"].reconstruct(x, y)) for m in models]
+    rows = [cc.unit_interval(x)] + [cc.unit_interval(_entry(R, m, seed)["model"].reconstruct(x, y)) for m in models]
     return plots.image_rows(rows, ["input", *models], f"test faces and their reconstructions (seed {seed})")
 
 

@@ -32,6 +32,7 @@ import torch
 
 from .. import report, runs
 from ..data import mnist, sprites
+from ..data.pairs import partners
 from ..metrics.image_classifier import ImageClassifier, ImageClassifierConfig
 from ..metrics.probes import fit_probe
 from ..models.cyclevae import CycleVAE, CycleVAEConfig, load_reference_checkpoint, lr_schedule, reference_iterations
@@ -111,21 +112,6 @@ PROFILES = {
 
 
 # --------------------------------------------------------------------------------------------- data
-def partners(y: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """For every row, the index of a random *other* row with the same label (the reference pairs each image
-    with a random same-class image). Raises if a class has a single member."""
-    y = torch.as_tensor(y).cpu()
-    rng = np.random.default_rng([seed, 5])
-    out = torch.empty(len(y), dtype=torch.long)
-    for c in torch.unique(y):
-        idx = torch.nonzero(y == c).flatten().numpy()
-        if len(idx) < 2:
-            raise ValueError(f"class {int(c)} has {len(idx)} image(s); a same-class pair needs two")
-        shift = rng.integers(1, len(idx), len(idx))       # never 0: never the image itself
-        out[idx] = torch.from_numpy(idx[(np.arange(len(idx)) + shift) % len(idx)])
-    return out
-
-
 def mnist_data(profile: Profile, root=None) -> dict:
     """``{"train": {"x1", "x2"}, "probe_train": {"x", "y"}, "probe_test": {"x", "y"}, "labels",
     "n_classes"}``: training pairs (each training image with a fixed same-digit partner; ``labels`` are x1's), the

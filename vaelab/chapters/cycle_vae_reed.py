@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..data.pairs import partners  # the same pairing as MNIST's: another frame of the same character
 from ..data.reed_sprites import REED_ATTRIBUTES, load_reed
 
 
@@ -25,8 +26,6 @@ def reed_data(profile, root) -> dict:
     "n_classes", "characters"}``; ``y`` numbers the characters 0.. in ascending character number, ``characters`` maps
     them back to Reed's character numbers. At most ``profile.sprite_pairs`` pairs; raises if the probes'
     frames leave fewer than two pool frames, or if a character has a single frame in the pool."""
-    from .cycle_vae import partners  # the same pairing as MNIST's: another frame of the same character
-
     d = load_reed(root, "train", pad_to=64)
     keep = torch.nonzero(d["animation"] < 20).flatten()
     characters, y = torch.unique(d["identity"][keep], return_inverse=True)
