@@ -6,21 +6,22 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # the notebook pages in reading order, read from book/_toc.yml, the one list of the book's pages (also read by
 # vaelab.chapters.registry.pages(), hence by the tests and the benchmarks)
-CHAPTERS := $(shell for c in $$(sed -n 's|^ *- file: book/\([a-z_]*\) *$$|\1|p' book/_toc.yml); do \
+CHAPTERS := $(shell for c in $$(sed -n 's|^ *- file: book/\([a-z0-9_]*\) *\(#.*\)\{0,1\}$$|\1|p' book/_toc.yml); do \
               [ -f book/$$c.ipynb ] && echo $$c; done)
 ifeq ($(strip $(CHAPTERS)),)
 $(error no notebook page found in book/_toc.yml)
 endif
-# chapters whose book weights are not committed yet live in pending/ (none now): the unit tests run
-# their smoke profile and `make gpu` trains them, writing the executed page into book/ (then add them
-# to CHAPTERS and book/_toc.yml, and commit the weights); nbval and `make book` see only book/
+# chapters whose book weights are not committed yet live in pending/ (none now): `make gpu` trains them,
+# writing the executed page into book/ (then add them to book/_toc.yml and commit the weights); nbval and
+# `make book` see only book/
 PENDING :=
 
 .PHONY: test lint check-weights checks unit nbval book page run html browser chromium gpu cross-cpu clean
 
 # The same bits on every x86-64 CPU with AVX2 (vaelab/cpu.py holds the same values and says why): the pages
-# are published from one machine and re-executed by CI on another. vaelab sets torch's at import; NumPy and
-# OpenBLAS read theirs when they load, before that, so every command here exports them. A value already in
+# are published from one machine and re-executed by CI on another. The pages call vaelab.cpu.pin() for torch's
+# (importing vaelab changes nothing); NumPy and OpenBLAS read theirs when they load, before that, so every
+# command here exports them. A value already in
 # the environment wins; VAELAB_NATIVE_CPU=1 turns the pins off.
 NATIVE := $(filter-out 0,$(VAELAB_NATIVE_CPU))
 AVX2   := $(shell grep -qsw avx2 /proc/cpuinfo && echo yes)
@@ -94,7 +95,7 @@ page: $(STAMP)
 	$(BIN)/papermill --cwd book book/$(C).ipynb _build/pages/$(C).ipynb $(ARGS)
 
 # one module's command line with the pins above in effect (long runs whose numbers a page recomputes refuse to
-# run without them): make run M=vaelab.chapters.toy_csvae_length ARGS='--total 200000 --models CSVAE'
+# run without them): make run M=vaelab.chapters.toy_csvae_length ARGS='--total 200000 --names CSVAE'
 run: $(STAMP)
 	@if [ -z "$(M)" ]; then echo "M=<module>: say which module to run, e.g. M=vaelab.chapters.toy_csvae_length"; exit 2; fi
 	$(BIN)/python -m $(M) $(ARGS)

@@ -67,7 +67,7 @@ const describe = el => {
   const resources = performance.getEntriesByType('resource').map(e => e.name);
   const remoteLoads = resources.filter(u => !isLocal(u));
   const inMain = sel => main.querySelectorAll(sel).length;
-  // plumbing: a code cell's source the reader sees without asking (book/_ext/hide_code.py folds them all)
+  // plumbing: a code cell's source the reader sees without asking (book/_ext/reading.py folds them all)
   const shown = el => (el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0);
   const visibleCode = Array.from(main.querySelectorAll('.cell_input')).filter(shown)
                            .map(e => describe(e) + ': ' + e.textContent.trim().slice(0, 60));

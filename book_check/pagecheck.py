@@ -16,7 +16,7 @@ A page fails, with the page and the element named, on:
   any ``mjx-merror``, or TeX delimiters / commands left in the visible text outside code;
 - fewer images or tables than the source notebook has image / HTML-table outputs, or an
   empty page body;
-- a code cell's source shown without a click (plumbing: ``book/_ext/hide_code.py`` folds every one), or a
+- a code cell's source shown without a click (plumbing: ``book/_ext/reading.py`` folds every one), or a
   table wider than the text column.
 """
 from __future__ import annotations

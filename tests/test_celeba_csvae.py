@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from vaelab.chapters import celeba_csvae as cc
+from vaelab.chapters import domain_translation as dt
 from vaelab.chapters import celeba_csvae_tables as ct
 from vaelab.models.conv_csvae import ConvCSVAE, ConvCSVAEConfig
 from vaelab.models.conv_cvae import ConvCondVAE, ConvCondVAEConfig
@@ -171,7 +172,7 @@ def test_an_oracle_edit_scores_zero_truth_error_and_moves_the_factors_as_the_tru
     """A model that reconstructs exactly and edits into ToyFaces' true edit: no error to the truth, no drift
     in reconstructions, and the same factor drift as the true edit."""
     prof = cc.PROFILES["smoke"]
-    D = cc.dt.load_data(prof, progress=False)
+    D = dt.load_data(prof, progress=False)
     S = cc.eval_sets(D, prof)
     names = D["attributes"]
     oracle = _Oracle([S[e] for e in cc.EXPERIMENTS] + [S["test"], S["dis_train"], S["dis_test"]], names)

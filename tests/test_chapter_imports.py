@@ -1,6 +1,7 @@
 """The chapter modules' imports (issue 29): no import cycle among them, lazy imports inside functions included,
 and no chapter reaching into another module's private names (shared helpers live in vaelab/chapters/shared.py)."""
 import ast
+import sys
 
 from vaelab import REPO
 
@@ -12,16 +13,28 @@ def imports(path) -> tuple[set, list]:
     tree = ast.parse(path.read_text())
     siblings = {p.stem for p in CHAPTERS.glob("*.py")} - {"__init__"}
     found, aliases, private = set(), {}, []
+    package = {(1, None), (2, "chapters"), (0, "vaelab.chapters")}  # ., ..chapters, vaelab.chapters
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module in siblings:  # from .x import a, b
-                found.add(node.module)
-                private += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
-            elif node.module is None:  # from . import x as y
+        if isinstance(node, ast.ImportFrom):
+            where = (node.level, node.module)
+            if where in package:  # from . import x as y
                 for a in node.names:
                     if a.name in siblings:
                         found.add(a.name)
                         aliases[a.asname or a.name] = a.name
+                continue
+            for level, prefix in ((1, ""), (2, "chapters."), (0, "vaelab.chapters.")):
+                name = (node.module or "")[len(prefix):] if (node.module or "").startswith(prefix) else None
+                if node.level == level and name in siblings:  # from .x import a, _b
+                    found.add(name)
+                    private += [f"{name}.{a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Import):  # import vaelab.chapters.x as y
+            for a in node.names:
+                name = a.name.removeprefix("vaelab.chapters.")
+                if a.name.startswith("vaelab.chapters.") and name in siblings:
+                    found.add(name)
+                    if a.asname:
+                        aliases[a.asname] = name
     for node in ast.walk(tree):
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
                 and node.attr.startswith("_") and not node.attr.startswith("__")):
@@ -52,9 +65,11 @@ def test_no_import_cycle_and_no_private_names_across_chapter_modules():
 
 def test_the_check_sees_a_private_name_and_a_lazy_import(tmp_path, monkeypatch):
     a = tmp_path / "a.py"
-    a.write_text("from . import b as bb\n\ndef f():\n    from .c import _hidden\n    return bb._x\n")
-    for name in ("b", "c"):
+    a.write_text("from . import b as bb\n\ndef f():\n    from .c import _hidden\n    return bb._x\n"
+                 "import vaelab.chapters.d as dd\nfrom vaelab.chapters.e import _y\nfrom ..chapters import f\n"
+                 "dd._z\n")
+    for name in "bcdef":
         (tmp_path / f"{name}.py").write_text("")
-    monkeypatch.setattr(__import__(__name__), "CHAPTERS", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "CHAPTERS", tmp_path)
     found, private = imports(a)
-    assert found == {"b", "c"} and sorted(private) == ["b._x", "c._hidden"]
+    assert found == set("bcdef") and sorted(private) == ["b._x", "c._hidden", "d._z", "e._y"]

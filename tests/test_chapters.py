@@ -8,10 +8,12 @@ import pytest
 
 from vaelab import REPO
 from vaelab.chapters.registry import RUNS, pages
+from notebook_text import output_text
 
-CHAPTERS = pages()
-#: chapters whose book weights are not committed yet: their page waits in pending/ (see the Makefile)
+#: chapters whose book weights are not committed yet: their page waits in pending/ (see the Makefile), so
+#: book/_toc.yml does not list it yet; its smoke profile is tested all the same
 PENDING: set = set()
+CHAPTERS = pages() + sorted(PENDING)
 #: what each chapter's NBVAL_CHECK_OUTPUT cells must mention
 EXPECT = {"toy_csvae": ("VAE", "CondVAE", "CondVAE-info", "CSVAE", "CSVAE-noadv", "CSVAE-strongadv"),
           "cycle_vae": ("guessing the most common class", "MNIST 16/16 (ours)", "MNIST 16/16 (paper)",
@@ -40,10 +42,7 @@ def test_smoke_profile_runs(chapter, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     cells = json.loads(out.read_text())["cells"]
-    table = [c for c in cells if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(c["source"])]
-    # printed text and the plain text of displayed tables (vaelab.report.show)
-    text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
-                   for c in table for o in c["outputs"])
+    text = output_text(cells, checked_only=True)
     for word in EXPECT[chapter]:
         assert word in text, word
     after = {p: p.stat().st_mtime_ns for p in sorted((REPO / "weights").rglob("*")) if p.is_file()}
@@ -59,9 +58,9 @@ def test_the_registry_knows_every_page_and_every_page_that_trains():
     assert set(RUNS) <= set(CHAPTERS)
     folders = {p.name for p in (REPO / "weights").iterdir() if p.is_dir()} - {"face_judge"}
     assert folders == set(RUNS), folders ^ set(RUNS)
-    make = subprocess.run(["make", "-s", "-C", str(REPO), "--no-print-directory", "-n", "page", "C=zoo"],
-                          capture_output=True, text=True)
-    assert make.returncode == 0 and "book/zoo.ipynb" in make.stdout, make.stderr
+    make = subprocess.run(["make", "-s", "-C", str(REPO), "--no-print-directory", "page", "C=?"],
+                          capture_output=True, text=True)  # refused, naming the Makefile's CHAPTERS
+    assert make.stdout.split("one of: ", 1)[1].split() == pages(), make.stdout + make.stderr
 
 
 def test_chapter_parameters_are_validated(tmp_path):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from vaelab import REPO
+from notebook_text import output_text
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def _run_on_celeba(chapter: str, root, tmp_path) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     cells = json.loads(out.read_text())["cells"]
-    return "".join("".join(o.get("text", "")) for c in cells if c["cell_type"] == "code" for o in c["outputs"])
+    return output_text(cells)
 
 
 def test_celeba_chapter_runs_on_a_celeba_folder(celeba_folder, tmp_path):

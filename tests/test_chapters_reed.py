@@ -13,6 +13,7 @@ import torch
 from vaelab import REPO
 from vaelab.chapters import cycle_vae as cv
 from vaelab.chapters.cycle_vae_reed import reed_data
+from notebook_text import output_text
 
 CHARACTERS = (4, 7, 10, 13)   # Reed's character numbers (sprites_<k>.mat); trainidx lists them
 FRAMES = 10                   # frames in each of the 20 action x viewpoint cells (+ a 21st, dropped)
@@ -88,7 +89,7 @@ def test_cycle_chapter_runs_on_reed_sprites(reed_root, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     cells = json.loads(out.read_text())["cells"]
-    text = "".join("".join(o.get("text", "")) for c in cells if c["cell_type"] == "code" for o in c["outputs"])
+    text = output_text(cells)
     assert "2D Sprites 512/64 (ours)" in text and "2D Sprites 512/64 (paper)" in text
     assert "ToySprites" not in text
     weights = REPO / "weights" / "cycle_vae"

@@ -1,5 +1,6 @@
 """A newcomer's chapter: python -m vaelab.new_chapter writes a chapter module and its page from the template,
 and the page runs its smoke profile end to end (train, evaluate, a checked table, a glued verdict)."""
+import ast
 import json
 import subprocess
 import sys
@@ -12,15 +13,16 @@ from vaelab.new_chapter import create, main
 
 def test_the_template_chapter_runs_its_smoke_profile(tmp_path):
     weights = {p: p.stat().st_mtime_ns for p in (REPO / "weights").rglob("*") if p.is_file()}
-    module, page = create("my_method", 'My "method" against a VAE', into=tmp_path)
+    module, page = create("my_method", 'My "method" against a $\\beta$-VAE', into=tmp_path)
     assert 'CHAPTER = "my_method"' in module.read_text() and "__CHAPTER__" not in module.read_text()
+    assert ast.get_docstring(ast.parse(module.read_text())).startswith('My "method" against a $\\beta$-VAE.')
     out = tmp_path / "executed.ipynb"
     cmd = [sys.executable, "-m", "papermill", "--cwd", str(tmp_path), str(page), str(out), "-p", "profile", "smoke",
            "-p", "train", "True", "-y", "seeds: [0]", "--no-progress-bar"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     cells = json.loads(out.read_text())["cells"]
-    assert cells[0]["source"][0] == '# My "method" against a VAE\n'
+    assert cells[0]["source"][0] == '# My "method" against a $\\beta$-VAE\n'
     checked = next(c for c in cells if "NBVAL_CHECK_OUTPUT" in "".join(c["source"]))
     text = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in checked["outputs"])
     assert "VAE" in text and "recon MSE" in text
@@ -35,8 +37,13 @@ def test_new_chapter_refuses_bad_names_and_existing_files(tmp_path, capsys):
         create("My-Method", "x", into=tmp_path)
     with pytest.raises(ValueError, match="lower-case"):
         create("class", "x", into=tmp_path)
-    with pytest.raises(ValueError, match="standard-library"):
-        create("abc", "x", into=tmp_path)
+    for taken in ("abc", "torch", "vaelab"):  # the page in the folder would import that one
+        with pytest.raises(ValueError, match="importable"):
+            create(taken, "x", into=tmp_path)
+    with pytest.raises(ValueError, match='"""'):
+        create("quotes", 'a """ title', into=tmp_path)
+    assert main(["intro", "x"]) == 2 and main(["face_judge", "x"]) == 2  # book/intro.md, weights/face_judge/
+    capsys.readouterr()
     assert main(["toy_csvae", "x"]) == 2  # the book's own chapter: nothing is overwritten
     assert "exists" in capsys.readouterr().err
     create("again", "x", into=tmp_path)

@@ -4,6 +4,7 @@ out); then follow CONTRIBUTING.md's "Adding a chapter". Nothing existing is over
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import keyword
 import re
@@ -21,17 +22,24 @@ def create(name: str, title: str, into: Path | None = None) -> tuple[Path, Path]
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
         raise ValueError(f"chapter name {name!r}: use lower-case letters, digits and underscores, starting "
                          "with a letter (it names the module, the notebook and the weights folder)")
-    if into is not None and name in sys.stdlib_module_names:
-        raise ValueError(f"chapter name {name!r} is a standard-library module; the page in {into} would import that")
+    if '"""' in title:
+        raise ValueError(f'the title {title!r} holds """, which would end the module docstring')
     if into is None:
         module, page = REPO / "vaelab" / "chapters" / f"{name}.py", REPO / "book" / f"{name}.ipynb"
+        taken = [*(REPO / "book").glob(f"{name}.*"), REPO / "weights" / name]  # a page, or another's weights
     else:
         module, page = Path(into) / f"{name}.py", Path(into) / f"{name}.ipynb"
-    for p in (module, page):
+        if importlib.util.find_spec(name) is not None:
+            raise ValueError(f"chapter name {name!r} is an importable module already; the page in {into} would "
+                             "import that one")
+        taken = []
+    for p in (module, page, *taken):
         if p.exists():
             raise FileExistsError(f"{p} exists; choose another chapter name")
     module.parent.mkdir(parents=True, exist_ok=True)
-    module.write_text((TEMPLATES / "chapter.py").read_text().replace("__CHAPTER__", name).replace("__TITLE__", title))
+    docstring_title = title.replace("\\", "\\\\")  # a backslash in the title stays one in the docstring
+    module.write_text((TEMPLATES / "chapter.py").read_text().replace("__CHAPTER__", name)
+                      .replace("__TITLE__", docstring_title))
     page_text = (TEMPLATES / "chapter.ipynb").read_text().replace("__CHAPTER__", name)
     if into is not None:
         page_text = page_text.replace(f"from vaelab.chapters import {name} as chapter", f"import {name} as chapter")

@@ -5,8 +5,8 @@ parameters cells wholly (``hide-cell``); ``static/reading.css`` sets the output 
 lets long cells (file names, hashes) wrap.
 
 The tags are added when Sphinx reads the notebook (``source-read``), not stored in the notebooks, so a page
-re-executed by papermill (which rewrites its injected-parameters cell) needs no re-tagging. A cell that already
-carries a ``hide-*`` or ``remove-*`` tag keeps it. ``book_check`` fails on a page that shows a code cell's
+re-executed by papermill (which rewrites its injected-parameters cell) needs no re-tagging. A cell that
+already hides or removes its source keeps its tags. ``book_check`` fails on a page that shows a code cell's
 source or a table wider than the text column.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 STATIC = Path(__file__).parent / "static"
 
-#: the tags that already decide how a cell is shown
-DECIDED = {"hide-input", "hide-output", "hide-cell", "remove-input", "remove-output", "remove-cell"}
+#: the tags that already decide how a cell's source is shown
+DECIDED = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
 PARAMETERS = {"parameters", "injected-parameters"}
 
 

@@ -23,8 +23,8 @@ WORK = REPO / "checkpoints" / "domain_translation_curves"
 BOOK = dt.PROFILES["book"].iterations
 #: the curve runs (seed 0): domain -> length (five times the book's)
 CURVES = {"glasses": 5 * BOOK, "beard": 5 * BOOK}
-#: curve runs declared here but not trained and committed yet: the page neither looks them up nor draws them
-PENDING = {"glasses"}
+#: curve runs declared here but not committed yet: the page neither looks them up nor draws them
+PENDING = {"glasses", "beard"}
 #: the curve's headline metrics, with their labels
 PANELS = [("add_success", "added: the judge sees it %"), ("remove_success", "removed: the judge misses it %"),
           ("recon_mse", "reconstruction MSE"), ("probe_specific", "E2 (specific) → domain %"),
@@ -106,7 +106,7 @@ def findings(loaded: dict) -> str:
     out = []
     for domain in CURVES:
         if domain not in loaded:
-            out.append(f"{domain}: its curve run is not trained yet, so its verdicts stand on the book's length.")
+            out.append(f"{domain}: its curve run is not committed yet, so its verdicts stand on the book's length.")
             continue
         c = loaded[domain]["record"]["curve"]
         b, e = curves.at(c, BOOK), c[-1]

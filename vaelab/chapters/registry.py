@@ -16,7 +16,8 @@ def pages(toc=TOC) -> list[str]:
     """The notebook pages (``book/<name>.ipynb``) in reading order, as ``book/_toc.yml`` lists them."""
     import yaml
 
-    entries = yaml.safe_load(open(toc))["chapters"]
+    with open(toc) as f:
+        entries = yaml.safe_load(f)["chapters"]
     names = [e["file"].split("/", 1)[1] for e in entries if e.get("file", "").startswith("book/")]
     return [n for n in names if (toc.parent / f"{n}.ipynb").is_file()]
 
