@@ -91,3 +91,17 @@ def test_the_release_is_citable_and_its_versions_agree():
     cite = readme[readme.index("## How to cite"):]
     assert f"version = {{{version}}}" in cite
     assert "(this repository)" not in readme, "no placeholder in the citation"
+
+
+def test_the_quick_start_runs():
+    """The README's Python quick start, run as written on eight MNIST test digits (its ``images``)."""
+    import torch
+
+    from vaelab.data import mnist
+
+    block = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S).group(1)
+    images = mnist.load("test")[0][:8]
+    scope = {"images": images}
+    exec(compile(block, "README.md quick start", "exec"), scope)
+    assert scope["z"].shape == (8, 16) and scope["s"].shape == (8, 16)
+    assert scope["swapped"].shape == images.shape and torch.isfinite(scope["swapped"]).all()

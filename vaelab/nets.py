@@ -36,8 +36,8 @@ class GaussianMLP(nn.Module):
 @contextmanager
 def channels_last(*modules: nn.Module):
     """Inside the block the 4-D weights of ``modules`` are laid out channels-last, so their convolutions
-    run in that layout (on the CPU 1.8–1.9 times faster for ACAI's nets and the face decoders, measured;
-    slower for the ResNet-34 judge, which is left out). The same numbers up to the rounding of the sums.
+    run in that layout (faster on the CPU for ACAI's nets and the face decoders; slower for the ResNet-34
+    judge, which is left out). The same numbers up to the rounding of the sums.
     Afterwards every weight is back in the default layout, so saved files are laid out as before."""
     for m in modules:
         m.to(memory_format=torch.channels_last)

@@ -150,7 +150,8 @@ def whole_table_class():
 
 class Shown:
     """A table as a page shows it: HTML for the book (an HTML table that the book's CSS fits to the text column,
-    every cell whole) and, as its plain text, exactly ``table.to_string()``, the text nbval compares."""
+    every cell whole) and, as its plain text, exactly ``table.to_string()``. nbval compares both, so a change
+    in pandas' HTML markup shows as a failure too."""
 
     def __init__(self, table, index: bool = True):
         self.table, self.index = table, index

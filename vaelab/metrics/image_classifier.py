@@ -59,8 +59,8 @@ class ImageClassifier(nn.Module):
         """Class indices (N,), in eval mode, in batches laid out channels-last.
 
         Small channels-last batches keep the activations in cache and let pooling and ReLU run along the
-        channels: on the 2-core CPU 2.4-3.5 times faster than batches of 2,000 in the default layout
-        (``benchmarks/evaluation.py``, three runs). The logits agree with the default layout's to ~1e-7,
+        channels: faster on the CPU than large batches in the default layout (``benchmarks/evaluation.py``
+        measures it). The logits agree with the default layout's to ~1e-7,
         so the classes are the same unless two logits tie to that precision. The weights are back in the
         default layout afterwards."""
         if x.dim() != 4:
