@@ -15,6 +15,7 @@ def test_shown_table_is_html_with_the_to_string_text():
     assert "…" not in html and "..." not in html
     bare = report.Shown(df.reset_index(), index=False)
     assert repr(bare) == df.reset_index().to_string(index=False) and "<th>0</th>" not in bare._repr_html_()
+    assert report.Shown(df, wrap=True)._repr_html_().startswith('<table class="dataframe wrap">')
 
 
 def test_show_displays_both_forms(monkeypatch):

@@ -153,22 +153,23 @@ class Shown:
     every cell whole) and, as its plain text, exactly ``table.to_string()``. nbval compares both, so a change
     in pandas' HTML markup shows as a failure too."""
 
-    def __init__(self, table, index: bool = True):
-        self.table, self.index = table, index
+    def __init__(self, table, index: bool = True, wrap: bool = False):
+        self.table, self.index, self.wrap = table, index, wrap
 
     def _repr_html_(self) -> str:
         import pandas as pd
 
         with pd.option_context("display.max_colwidth", None):
-            return self.table.to_html(border=0, index=self.index)
+            return self.table.to_html(border=0, index=self.index, classes="wrap" if self.wrap else None)
 
     def __repr__(self) -> str:
         return self.table.to_string(index=self.index)
 
 
-def show(table, index: bool = True) -> None:
+def show(table, index: bool = True, wrap: bool = False) -> None:
     """Display ``table`` (a DataFrame) on a page as :class:`Shown`: an HTML table, checked as its plain text
-    (``index=False`` leaves the row labels out of both)."""
+    (``index=False`` leaves the row labels out of both). ``wrap=True`` lets the book break its cells anywhere
+    (long file names and hashes), so that a wide table still fits the text column."""
     from IPython.display import display
 
-    display(Shown(table, index))
+    display(Shown(table, index, wrap))
