@@ -192,36 +192,91 @@ def _results(values: dict) -> dict:
     return out
 
 
+def _lead(text: str) -> str:
+    """The verdict's first sentence: plain words, no test statistics, no ± and no parentheses."""
+    lead = text.split(". ", 1)[0] + "."
+    assert not any(c in lead for c in ("±", "(", ")", "p =", "p <", "Welch")), lead
+    return lead
+
+
 def test_lines_verdict_follows_the_numbers():
     good = _results({"ACAI (lines)": {"distance_e3": [1.0, 1.1, 0.9], "smoothness": [0.1, 0.12, 0.11]},
                      "Baseline AE (lines)": {"distance_e3": [10.0, 11.0, 9.0], "smoothness": [0.4, 0.42, 0.38]},
                      "VQ-VAE (lines)": {"distance_e3": [30.0, 29.0, 31.0], "smoothness": [float("nan"), 0.5, 0.4]}})
     text = ch.lines_findings(good)
+    assert _lead(text) == ("ACAI's interpolations score lower than the plain AE's on both metrics in every seed, as "
+                           "the paper reports, and the difference is significant on both.")
     p = report.welch_p([1.0, 1.1, 0.9], [10.0, 11.0, 9.0])
-    assert f"Welch p = {p:.2g}" in text and "ACAI lower" in text and "holds at this training length (p < 0.05" in text
+    assert f"Welch p = {p:.2g}" in text and "ACAI lower" in text
+    assert "Welch's test gives p < 0.05 on both, so the ordering holds at this training length." in text
+    assert "Mean Distance (×10⁻³): ACAI 1.00 ± 0.10, Baseline AE 10.00 ± 1.00" in text
     assert "undefined (NaN) in some seeds of VQ-VAE" in text and "Baseline AE," not in text.split("NaN")[1]
     bad = _results({"ACAI (lines)": {"distance_e3": [10.0, 11.0, 9.0], "smoothness": [0.4, 0.42, 0.38]},
                     "Baseline AE (lines)": {"distance_e3": [1.0, 1.1, 0.9], "smoothness": [0.1, 0.12, 0.11]}})
-    assert "does not hold" in ch.lines_findings(bad) and "ACAI not lower" in ch.lines_findings(bad)
-    assert "not lower on Mean Distance and Smoothness" in ch.lines_findings(bad)
+    text = ch.lines_findings(bad)
+    assert _lead(text) == ("ACAI's interpolations do not score lower than the plain AE's on either metric, so the "
+                           "ordering the paper reports does not hold at this training length.")
+    assert "ACAI not lower" in text and "significant" not in text
+    half = _results({"ACAI (lines)": {"distance_e3": [1.0, 1.1, 0.9], "smoothness": [0.4, 0.42, 0.38]},
+                     "Baseline AE (lines)": {"distance_e3": [10.0, 11.0, 9.0], "smoothness": [0.1, 0.12, 0.11]}})
+    assert _lead(ch.lines_findings(half)) == ("ACAI's interpolations do not score lower than the plain AE's on "
+                                              "Smoothness, so the ordering the paper reports does not hold at this "
+                                              "training length.")
     # lower in every seed but too spread for Welch's test at 3 seeds: the direction, not established
     weak = _results({"ACAI (lines)": {"distance_e3": [4.3, 4.4, 4.6], "smoothness": [0.13, 0.135, 0.137]},
                      "Baseline AE (lines)": {"distance_e3": [23.9, 13.3, 14.1], "smoothness": [0.27, 0.19, 0.31]}})
     text = ch.lines_findings(weak)
     assert report.welch_p([4.3, 4.4, 4.6], [23.9, 13.3, 14.1]) > 0.05
-    assert "holds in direction" in text and "every seed of ACAI is below every seed" in text
-    assert "not established here" in text and "does not hold" not in text
+    assert report.welch_p([0.13, 0.135, 0.137], [0.27, 0.19, 0.31]) > 0.05
+    assert _lead(text) == ("ACAI's interpolations score lower than the plain AE's on both metrics in every seed, as "
+                           "the paper reports, but with three seeds the difference is not significant.")
+    assert ("With 3 seeds Welch's test does not reach p < 0.05 on Mean Distance (×10⁻³) or Smoothness, so the "
+            "ordering the paper reports is not established at this training length.") in text
+    assert "does not hold" not in text
     overlap = _results({"ACAI (lines)": {"distance_e3": [4.0, 15.0, 5.0], "smoothness": [0.13, 0.2, 0.14]},
                         "Baseline AE (lines)": {"distance_e3": [23.9, 13.3, 14.1], "smoothness": [0.27, 0.19, 0.31]}})
-    assert "every seed" not in ch.lines_findings(overlap) and "holds in direction" in ch.lines_findings(overlap)
+    text = ch.lines_findings(overlap)
+    assert "every seed" not in text and "not established" in text
+    assert _lead(text).startswith("ACAI's interpolations score lower than the plain AE's on both metrics, as the paper")
+    # significant on one metric only: the lead names the other
+    one = _results({"ACAI (lines)": {"distance_e3": [1.0, 1.1, 0.9], "smoothness": [0.13, 0.135, 0.137]},
+                    "Baseline AE (lines)": {"distance_e3": [10.0, 11.0, 9.0], "smoothness": [0.27, 0.19, 0.31]}})
+    assert _lead(ch.lines_findings(one)).endswith("with three seeds the difference in Smoothness is not significant.")
+    # no ACAI or baseline runs: nothing to compare, and the lead says so
+    none = _results({"VQ-VAE (lines)": {"distance_e3": [30.0, 29.0], "smoothness": [0.5, 0.4]}})
+    assert ch.lines_findings(none) == ("There are no lines results for ACAI or the plain AE, so the ordering the paper "
+                                       "reports is not tested here.")
 
 
 def test_mnist_verdict_with_one_seed_makes_no_test():
     r = _results({"ACAI (MNIST 32)": {"probe_acc": [90.0]}, "Baseline AE (MNIST 32)": {"probe_acc": [88.0]},
                   "LTAE-M (MNIST 32)": {"probe_acc": [93.5]}})
     text = ch.mnist_findings(r)
+    assert _lead(text) == ("ACAI's linear-probe accuracy is more than a point above the plain AE's at latent size 32, "
+                           "as the paper reports, and with one seed per run the difference cannot be tested.")
     assert "ACAI 90.00 %" in text and "(above;" in text and "not above" not in text and ch.NO_TEST in text
     assert "the highest is LTAE-M at 93.50 %" in text
+    # today's case: within a point at both sizes, one above and one not
+    r = _results({"ACAI (MNIST 32)": {"probe_acc": [87.82]}, "Baseline AE (MNIST 32)": {"probe_acc": [88.34]},
+                  "ACAI (MNIST 256)": {"probe_acc": [92.88]}, "Baseline AE (MNIST 256)": {"probe_acc": [92.86]}})
+    text = ch.mnist_findings(r)
+    assert _lead(text) == ("ACAI's linear-probe accuracy is within a point of the plain AE's at both latent sizes, "
+                           "and with one seed per run neither difference can be tested.")
+    assert "ACAI 87.82 % against the Baseline AE's 88.34 % (not above;" in text and "92.88 % against" in text
+    assert ch.mnist_findings({}) == "There are no MNIST probe accuracies of both ACAI and the plain AE to compare."
+
+
+def test_mnist_verdict_over_seeds_names_each_size():
+    r = _results({"ACAI (MNIST 32)": {"probe_acc": [85.0, 85.5, 84.8]},
+                  "Baseline AE (MNIST 32)": {"probe_acc": [88.0, 88.3, 87.9]},
+                  "ACAI (MNIST 256)": {"probe_acc": [92.0, 92.5, 91.8]},
+                  "Baseline AE (MNIST 256)": {"probe_acc": [92.2, 92.1, 92.6]}})
+    text = ch.mnist_findings(r)
+    assert report.welch_p([85.0, 85.5, 84.8], [88.0, 88.3, 87.9]) < 0.05
+    assert report.welch_p([92.0, 92.5, 91.8], [92.2, 92.1, 92.6]) > 0.05
+    assert _lead(text) == ("ACAI's linear-probe accuracy is more than a point below the plain AE's at latent size 32 "
+                           "and within a point at 256, and only the difference at latent size 32 is significant.")
+    assert "(not above; Welch p = " in text and "ACAI 85.10 ± 0.36 %" in text
 
 
 def test_a_nan_seed_of_acai_is_reported_not_compared():
@@ -229,8 +284,10 @@ def test_a_nan_seed_of_acai_is_reported_not_compared():
     r = _results({"ACAI (lines)": {"distance_e3": [1.0, 1.1, 0.9], "smoothness": [0.1, nan, 0.11]},
                   "Baseline AE (lines)": {"distance_e3": [10.0, 11.0, 9.0], "smoothness": [0.4, 0.42, 0.38]}})
     text = ch.lines_findings(r)
+    assert _lead(text) == ("Whether ACAI's interpolations score lower than the plain AE's cannot be tested on these "
+                           "runs, because Smoothness is undefined in some of their seeds.")
     assert "Smoothness: undefined in 1 of 3 seeds of ACAI; not compared." in text
-    assert "cannot be tested" in text and "nan" not in text.split("Smoothness is undefined")[0]
+    assert "nan" not in text.split("Smoothness is undefined")[0]
     assert "ACAI (1 of 3)" in text
     table = ch.lines_table(r, methods=("ACAI", "Baseline AE"))
     assert table.loc["ACAI", "Smoothness"] == "0.105 ± 0.007 (1 NaN)"
@@ -241,7 +298,9 @@ def test_one_seed_cannot_test_the_ordering():
     r = _results({"ACAI (lines)": {"distance_e3": [1.0], "smoothness": [0.1]},
                   "Baseline AE (lines)": {"distance_e3": [10.0], "smoothness": [0.4]}})
     text = ch.lines_findings(r)
-    assert "cannot be tested" in text and "does not hold" not in text and ch.NO_TEST in text
+    assert _lead(text) == ("Whether ACAI's interpolations score lower than the plain AE's cannot be tested on these "
+                           "runs, because there is only one seed of each.")
+    assert "does not hold" not in text and ch.NO_TEST in text
 
 
 def test_vae_evaluation_is_deterministic_and_keeps_the_global_rng():
@@ -304,15 +363,22 @@ def test_plateau_findings_name_the_collapsed_runs():
     R |= {("ACAI (lines)", s): {"metrics": {"recon_spread": 0.8, "recon_mse": 0.01}} for s in range(3)}
     R |= {("VQ-VAE (MNIST 32)", 0): {"metrics": {"recon_spread": 0.0, "recon_mse": 0.1, "codes_used": 2}}}
     text = ch.plateau_findings(R, {"lines": 0.0805, "mnist": 0.0672})
+    assert _lead(text) == ("Two of the 3 models trained here still draw one image for every input in at least one "
+                           "seed, so their rows of the tables describe that failure rather than the method.")
     assert "AAE (lines) (2 of 3 seeds; recon MSE 0.0800 vs the mean image's 0.0805" in text
     assert "VQ-VAE (MNIST 32) (1 of 1 seeds; recon MSE 0.1000 vs the mean image's 0.0672" in text
+    assert "Recon spread is below 0.1 in these" in text
     assert "ACAI" not in text.split("Codebook")[0]
     assert "VQ-VAE (MNIST 32) 2 of 16,384" in text            # no record: the default codebook
     R[("VQ-VAE (MNIST 32)", 0)]["record"] = {"config": {"model_config": {"z_log_size": 9}}}
     assert "VQ-VAE (MNIST 32) 2 of 512" in ch.plateau_findings(R, {"lines": 0.0805})  # the run's own codebook size
     assert "vs the mean image's 0.0805" in ch.plateau_findings(R, {"lines": 0.0805})
+    stuck = {k: v for k, v in R.items() if k[0] != "ACAI (lines)"}
+    assert _lead(ch.plateau_findings(stuck, {})).startswith("Every model trained here still draws one image")
     fine = {k: v for k, v in R.items() if k[0] == "ACAI (lines)"}
-    assert ch.plateau_findings(fine, {"lines": 0.08}).startswith("No run is on the blank-image plateau")
+    text = ch.plateau_findings(fine, {"lines": 0.08})
+    assert _lead(text) == "No model trained here is stuck drawing one image for every input."
+    assert "Every recon spread is at least 0.1" in text
 
 
 @pytest.mark.parametrize("method", list(ch.ALL))

@@ -189,11 +189,59 @@ def test_findings_say_level_with_where_seeds_do_not_separate():
     R = {("CSVAE", s): {"metrics": {"success_eyeglasses": v}} for s, v in enumerate((50.0, 60.0, 55.0))}
     R.update({("CondVAE", s): {"metrics": {"success_eyeglasses": v}} for s, v in enumerate((52.0, 58.0, 57.0))})
     text = ct.edit_findings(R, models=("CondVAE", "CSVAE"))
+    assert text.startswith("The judge accepts the glasses edits most often from CondVAE, and the CSVAE is never "
+                           "above or below the CondVAE. Eyeglasses: the judge accepts most edits from CondVAE")
     assert "CSVAE 55.0 % is level with CondVAE's 55.7 %" in text
     R.update({("CondVAE", s): {"metrics": {"success_eyeglasses": v}} for s, v in enumerate((90.0, 91.0, 92.0))})
-    assert "is below CondVAE's 91.0 %" in ct.edit_findings(R, models=("CondVAE", "CSVAE"))
+    text = ct.edit_findings(R, models=("CondVAE", "CSVAE"))
+    assert text.startswith("The judge accepts the glasses edits most often from CondVAE, and the CSVAE is never "
+                           "above the CondVAE and is below it on the glasses edits. Eyeglasses: ")
+    assert "is below CondVAE's 91.0 %" in text
     low = {(m, s): {"metrics": {"success_eyeglasses": v}} for m, vs in (("CondVAE", (4.0, 5.0, 6.0)),
                                                                      ("CSVAE", (1.0, 2.0, 3.0)))
            for s, v in enumerate(vs)}
-    assert ("accepts few edits from any model (at most 5.0 %, from CondVAE)"
-            in ct.edit_findings(low, ("CondVAE", "CSVAE")))
+    text = ct.edit_findings(low, ("CondVAE", "CSVAE"))
+    assert text.startswith("The judge accepts few of any model's glasses edits, and the CSVAE is never above the "
+                           "CondVAE and is below it on the glasses edits. Eyeglasses: ")
+    assert "accepts few edits from any model (at most 5.0 %, from CondVAE)" in text
+
+
+def test_findings_lead_with_one_plain_sentence_over_experiments_and_scores():
+    """Four experiments with known answers: two that no model gets accepted, two led by different models, the
+    CSVAE above the CondVAE on one and below on another; then the ground-truth scores and the KL split."""
+    success = {"eyeglasses": {"VAE": (1, 2, 3), "CondVAE": (2, 3, 4), "CSVAE": (1, 2, 3)},
+               "eyeglasses_smiling": {"VAE": (0, 1, 2), "CondVAE": (1, 2, 3), "CSVAE": (0, 0, 1)},
+               "male": {"VAE": (10, 11, 12), "CondVAE": (60, 61, 62), "CSVAE": (30, 31, 32)},
+               "makeup": {"VAE": (20, 21, 22), "CondVAE": (40, 41, 42), "CSVAE": (70, 71, 72)}}
+    dis = {"mig": {"VAE": (0.1, 0.2, 0.15), "CondVAE": (0.05, 0.06, 0.07), "CSVAE": (0.3, 0.31, 0.32)},
+           "dci_disentanglement": {"VAE": (0.5, 0.5, 0.5), "CondVAE": (0.1, 0.1, 0.1), "CSVAE": (0.2, 0.2, 0.2)},
+           "sap": {"VAE": (0.1, 0.1, 0.1), "CondVAE": (0.2, 0.2, 0.2), "CSVAE": (0.15, 0.15, 0.15)},
+           "kl_z": {"VAE": (20, 20, 20), "CondVAE": (25, 25, 25), "CSVAE": (30, 30, 30)},
+           "kl_w": {"CSVAE": (1, 2, 3)}}
+    R = {}
+    for key, per_model in [*((f"success_{e}", v) for e, v in success.items()), *dis.items()]:
+        for m, vs in per_model.items():
+            for s, v in enumerate(vs):
+                R.setdefault((m, s), {"metrics": {}})["metrics"][key] = float(v)
+    models = ("VAE", "CondVAE", "CSVAE")
+    assert ct.edit_findings(R, models).startswith(
+        "The judge accepts few of any model's glasses and glasses-and-smile edits; it accepts the gender edits most "
+        "often from CondVAE and the make-up edits from CSVAE, and the CSVAE is above the CondVAE on the make-up "
+        "edits but below it on the gender edits. Eyeglasses: the judge accepts few edits")
+    text = ct.disentanglement_findings(R, models)
+    assert text.startswith("CSVAE scores highest on MIG, VAE scores highest on DCI disentanglement and CondVAE "
+                           "scores highest on SAP, and CSVAE's MIG is above VAE's. MIG is highest for CSVAE (0.310)")
+    mig = {"VAE": (0.2, 0.25, 0.15), "CondVAE": (0.1, 0.1, 0.1), "CSVAE": (0.19, 0.1, 0.22)}
+    R2 = {(m, s): {"metrics": {**v["metrics"], "mig": mig[m][s]}} for (m, s), v in R.items()}
+    assert ct.disentanglement_findings(R2, models).startswith(
+        "VAE scores highest on MIG and DCI disentanglement while CondVAE scores highest on SAP, and CSVAE's MIG is "
+        "level with VAE's. MIG is highest for VAE (0.200)")
+    text = ct.information_findings(R, models)
+    assert text.startswith("The CSVAE's latent carries the most information per test face, and it codes the face "
+                           "mostly in z, the latent meant for all but the attributes. Per test face, the latent "
+                           "carries 20.0 nats (VAE), 25.0 nats (CondVAE), 32.0 nats (CSVAE). The CSVAE puts 30.0")
+    R3 = {k: {"metrics": {**v["metrics"], "kl_w": 40.0}} if k[0] == "CSVAE" else v for k, v in R.items()}
+    R3.update({("CondVAE", s): {"metrics": {"kl_z": 100.0}} for s in range(3)})
+    assert ct.information_findings(R3, models).startswith(
+        "The CondVAE's latent carries the most information per test face, and the CSVAE codes the face mostly in w, "
+        "the latent meant for the attributes, so its edits also replace some of the rest of the face. Per test face")

@@ -232,6 +232,11 @@ def _results(values: dict) -> dict:
     return {(name, seed): {"metrics": m} for name, ms in values.items() for seed, m in enumerate(ms)}
 
 
+def _first(text: str) -> str:
+    """The text's first sentence (its verdict): up to the first full stop followed by a space."""
+    return text.split(". ")[0] + ("" if text.split(". ")[0].endswith(".") else ".")
+
+
 def test_findings_compare_with_the_paper_and_the_ablation_test():
     R = _results({"MNIST 16/16": [{"z_test": 60.0, "zs_test": 12.0, "s_test": 99.0},
                                   {"z_test": 70.0, "zs_test": 14.0, "s_test": 99.2}],
@@ -241,13 +246,19 @@ def test_findings_compare_with_the_paper_and_the_ablation_test():
                    "n_classes": 10}}
     authors = {"metrics": {"z_test": 67.04, "zs_test": 16.62, "s_test": 98.4}}
     text = cvf.findings(R, d, experiments=("MNIST 16/16",), authors_result=authors)
-    assert "sample of z per image) the class is read from z at 13.0 ± 1.4 % on test codes, at or below the " \
-           "paper's 17.56 %; from the posterior means at 65.0 ± 7.1 %" in text
+    assert _first(text) == ("By the paper's protocol z holds no more of the class than the paper reports in every "
+                            "experiment, but its posterior means hold more of it than the samples.")
+    assert "MNIST 16/16: the class is read from one posterior sample of z per image at 13.0 ± 1.4 % on test codes, " \
+           "at or below the paper's 17.56 %; from the posterior means at 65.0 ± 7.1 %" in text
     assert "at or above the paper's 98.35 %" in text and "scores 25.0 %" in text
     assert "checkpoint, through the same probes: 16.6 % from sampled z, 67.0 % from the means, 98.4 % from s" in text
-    assert "in 1 of 1 experiments; the means read more of it than the samples in 1 of 1 and on the authors' " \
-           "checkpoint (67.0 against 16.6 %)." in text
+    assert "z is at or below the paper's number in 1 of 1; the means read more of the class than the samples in 1 " \
+           "of 1 and on the authors' checkpoint (67.0 against 16.6 %)." in text
     ab = cvf.ablation_findings(R)  # decided under both protocols
+    # sampled z significantly lower with the reverse cycle, the means not significantly; s significantly higher
+    assert _first(ab) == ("The reverse cycle keeps the class out of z, significantly only in sampled z, and "
+                          "significantly raises the class read from s.")
+    assert cv.report.welch_p([99.0, 99.2], [97.0, 97.4]) < 0.05
     p = cv.report.welch_p([12.0, 14.0], [30.0, 32.0])
     assert f"sampled z (test): 13.0 % with the reverse cycle, 31.0 % without (Welch p = {p:.2g}, a significant " \
            "difference)" in ab
@@ -255,11 +266,79 @@ def test_findings_compare_with_the_paper_and_the_ablation_test():
     p = cv.report.welch_p([60.0, 70.0], [40.0, 42.0])
     assert f"the z means (test): 65.0 % with the reverse cycle, 41.0 % without (Welch p = {p:.2g}, no significant" in ab
     R[("MNIST 16/16", 0)]["metrics"]["zs_test"] = R[("MNIST 16/16", 1)]["metrics"]["zs_test"] = 20.0
-    assert "20.0 ± 0.0 % on test codes, above the paper's 17.56 %" in cvf.findings(R, d, ("MNIST 16/16",))
-    assert "in 0 of 1 experiments" in cvf.findings(R, d, ("MNIST 16/16",))
+    text = cvf.findings(R, d, ("MNIST 16/16",))
+    assert _first(text) == ("By the paper's protocol z holds more of the class than the paper reports in every "
+                            "experiment, and its posterior means hold more of it than the samples.")
+    assert "20.0 ± 0.0 % on test codes, above the paper's 17.56 %" in text and "in 0 of 1;" in text
     R[("MNIST 16/16", 0)]["metrics"]["s_test"] = R[("MNIST 16/16", 1)]["metrics"]["s_test"] = 2.0
     text = cvf.findings(R, d, ("MNIST 16/16",))
-    assert "s does not hold the class here" in text and "of 0 experiments" not in text
+    assert _first(text) == ("s holds too little of the class in every experiment here for a low z to say anything "
+                            "about the split.")
+    assert "s does not hold the class here" in text and "of 0" not in text
+
+
+def _mnist(zs, z, s):
+    return [{"zs_test": zs, "z_test": z, "s_test": s}, {"zs_test": zs + 1, "z_test": z + 1, "s_test": s + 0.1}]
+
+
+def test_findings_lead_with_the_verdict_over_the_experiments_where_s_holds_the_class():
+    d = {k: {"probe_train": {"y": torch.tensor([1, 1, 2])}, "probe_test": {"y": torch.tensor([1, 2, 2, 2])},
+             "n_classes": 10} for k in ("mnist", "sprites")}
+    exps = ("MNIST 16/16", "MNIST 64/64", "ToySprites 512/64")
+    # ToySprites' s holds nothing: left out; both MNIST at or below the paper, their means above their samples
+    R = _results({"MNIST 16/16": _mnist(12, 60, 99), "MNIST 64/64": _mnist(11, 80, 98),
+                  "ToySprites 512/64": _mnist(0.1, 45, 2)})
+    text = cvf.findings(R, d, exps)
+    assert _first(text) == ("By the paper's protocol z holds no more of the class than the paper reports in every "
+                            "experiment in which s holds the class, but its posterior means hold more of it than the "
+                            "samples in each.")
+    assert "left out of the count below" in text and text.endswith("in 2 of 2; the means read more of the class "
+                                                                   "than the samples in 2 of 2.")
+    # one above the paper (64/64: 30.5 > 26.55), one below; the means above the samples in one only
+    R = _results({"MNIST 16/16": _mnist(12, 60, 99), "MNIST 64/64": _mnist(30, 25, 98)})
+    assert _first(cvf.findings(R, d, exps)) == (
+        "By the paper's protocol z holds no more of the class than the paper reports in some experiments and more in "
+        "the others, but its posterior means hold more of it than the samples in some of them.")
+    R = _results({"MNIST 16/16": _mnist(12, 10, 99), "MNIST 64/64": _mnist(11, 5, 98)})
+    assert _first(cvf.findings(R, d, exps)) == (
+        "By the paper's protocol z holds no more of the class than the paper reports in every experiment, and its "
+        "posterior means hold no more of it than the samples.")
+
+
+def _seeds(**means):
+    return [{k: v + j for k, v in means.items()} for j in (0.0, 0.5, 1.1)]
+
+
+def test_ablation_findings_lead_with_what_the_reverse_cycle_changes():
+    same = dict(s_test=95.0, swap_acc=85.0, swap_leak=2.0)
+    W, O = cv.ABLATION
+
+    def lead(a, b):
+        return _first(cvf.ablation_findings(_results({W: a, O: b})))
+
+    assert lead(_seeds(zs_test=12.0, z_test=60.0, **same), _seeds(zs_test=30.0, z_test=80.0, **same)) == (
+        "The reverse cycle keeps the class out of z, significantly under both protocols, and changes nothing else "
+        "measured significantly.")
+    assert lead(_seeds(zs_test=40.0, z_test=80.0, **same), _seeds(zs_test=12.0, z_test=60.0, **same)) == (
+        "The reverse cycle lets more of the class into z, significantly under both protocols, and changes nothing "
+        "else measured significantly.")
+    assert lead(_seeds(zs_test=12.0, z_test=80.0, **same), _seeds(zs_test=30.0, z_test=60.0, **same)) == (
+        "The reverse cycle keeps the class out of sampled z but lets more of it into the z means, both "
+        "significantly, and changes nothing else measured significantly.")
+    assert lead(_seeds(zs_test=12.0, z_test=60.0, **same), _seeds(zs_test=12.1, z_test=60.0, **same)) == (
+        "The reverse cycle makes no significant difference to the class in z or to anything else measured.")
+    text = cvf.ablation_findings(_results({W: _seeds(zs_test=12.0, z_test=60.0, **same),
+                                           O: _seeds(zs_test=12.0, z_test=60.0, s_test=85.0, swap_acc=95.0,
+                                                     swap_leak=2.0)}))
+    assert _first(text) == ("The reverse cycle makes no significant difference to the class in z, and significantly "
+                            "raises the class read from s and lowers the swaps judged as the class source's digit.")
+    assert "Class read from sampled z (test): 12.5 % with the reverse cycle, 12.5 % without (Welch p" in text
+    one = {"zs_test": 12.0, "z_test": 60.0, **same}
+    text = cvf.ablation_findings(_results({W: [one], O: [one]}))
+    assert _first(text) == ("No test over seeds can say here whether the reverse cycle matters: there are too few "
+                            "seeds or no spread.")
+    assert f"12.0 % with the reverse cycle, 12.0 % without ({cv.NO_TEST})" in text
+    assert cvf.ablation_findings(_results({W: [one]})) == ""
 
 
 def test_probe_table_puts_the_paper_row_under_ours():
@@ -291,6 +370,8 @@ def test_swap_findings_report_the_judge_and_the_sprite_truth():
                                         {"swap_mse": 0.02, "copy_class_mse": 0.05, "copy_style_mse": 0.016,
                                          "recon_mse": 0.007}]})
     text = cvf.swap_findings(R)
+    # ToySprites' swaps are no nearer the truth than a copy of the style source: the class is not taken from s
+    assert _first(text) == ("The swaps take the class from s in MNIST 16/16 but not in ToySprites 512/64.")
     assert "digit in 85.0 ± 7.1 % of the swaps and the style source's in 3.0 ± 1.4 %" in text
     p = cv.report.paired_p([0.01, 0.02], [0.03, 0.05])
     assert f"below the 0.0400 of copying the class source (paired p = {p:.2g})" in text
@@ -299,6 +380,30 @@ def test_swap_findings_report_the_judge_and_the_sprite_truth():
             f"(paired p = {p:.2g})") in text
     assert "with reconstructions at 0.0060." in text
     assert text.count("MNIST 16/16:") == 1
+
+
+def test_swap_findings_lead_with_where_the_swaps_take_the_class_and_how_much_style():
+    toy = {"swap_mse": 0.01, "copy_class_mse": 0.03, "copy_style_mse": 0.02, "recon_mse": 0.005}
+    R = _results({"MNIST 16/16": [{"swap_acc": 80.0, "swap_leak": 2.0, "style_share": 20.0}],
+                  "MNIST 64/64": [{"swap_acc": 80.0, "swap_leak": 2.0, "style_share": 40.0}],
+                  "ToySprites 512/64": [{**toy, "style_share": 80.0, "style_share_truth": 60.0}]})
+    authors = {"metrics": {"style_share": 43.5}}
+    text = cvf.swap_findings(R, authors_result=authors)
+    # MNIST against the authors' model (level: within a tenth of it), sprites against the true sprites
+    assert _first(text) == ("The swaps take the class from s in every experiment; they take less style from z than "
+                            "the authors' model in MNIST 16/16, and as much style from z as the authors' model in "
+                            "MNIST 64/64, and more style from z than the true sprites in ToySprites 512/64.")
+    assert "80.0 ± 0.0 % of the swaps' pixel variance (true sprites: 60.0 %)" in text
+    assert text.endswith("The authors' model: the style source accounts for 43.5 % of its swaps' pixel variance.")
+    # without the authors' model, MNIST's style share has nothing to be measured against
+    assert _first(cvf.swap_findings(R)) == ("The swaps take the class from s in every experiment; they take more "
+                                            "style from z than the true sprites in ToySprites 512/64.")
+    # the judge mostly sees the style source's digit: the class is not taken from s
+    R = _results({"MNIST 16/16": [{"swap_acc": 30.0, "swap_leak": 60.0, "style_share": 44.0}]})
+    assert _first(cvf.swap_findings(R, authors_result=authors)) == (
+        "The swaps do not take the class from s in any experiment; they take as much style from z as the authors' "
+        "model in MNIST 16/16.")
+    assert cvf.swap_findings(_results({"MNIST 16/16": [{"z_test": 1.0}]})) == ""
 
 
 def test_interpolation_strips_end_with_the_class_source():
@@ -316,8 +421,14 @@ def test_degenerate_findings_name_the_runs_where_z_beats_s():
     R = _results({"MNIST 16/16": [{"z_test": 20.0, "s_test": 95.0}],
                   "ToySprites 512/64": [{"z_test": 40.0, "s_test": 2.0}]})
     text = cvf.degenerate_findings(R)
-    assert "ToySprites 512/64 (class read from s at 2.0 %, from z at 40.0 %) is in that degenerate" in text
-    assert "MNIST" not in text
+    assert text == ("At this training length ToySprites 512/64 is in that degenerate direction: z reads the class "
+                    "better than s. There the class is read from s at 2.0 %, from z at 40.0 %.")
+    R = _results({"MNIST 16/16": [{"z_test": 40.0, "s_test": 30.0}],
+                  "ToySprites 512/64": [{"z_test": 40.0, "s_test": 2.0}]})
+    assert cvf.degenerate_findings(R) == (
+        "At this training length MNIST 16/16 and ToySprites 512/64 are in that degenerate direction: z reads the "
+        "class better than s. In MNIST 16/16 the class is read from s at 30.0 %, from z at 40.0 %; in ToySprites "
+        "512/64 the class is read from s at 2.0 %, from z at 40.0 %.")
     assert "none is in that degenerate state" in cvf.degenerate_findings(
         _results({"MNIST 16/16": [{"z_test": 20.0, "s_test": 95.0}]}))
 

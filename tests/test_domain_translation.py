@@ -277,16 +277,63 @@ def test_verdicts_follow_the_per_seed_numbers():
     common = dict(probe_specific=[90.0, 91.0, 92.0], judge_real=[98.0] * 3, judge_recon=[60.0] * 3,
                   add_success=[10.0, 20.0, 30.0], remove_success=[90.0] * 3)
     level = runs(probe_common=[60.0, 64.0, 62.0], probe_truth=[62.0, 61.0, 63.0], **common)
+    assert dt.probe_findings(level).startswith(
+        "A linear probe reads the glasses domain better from E2's code than from E1's in every seed, and E1 holds "
+        "no more of the glasses domain than the rest of the face tells. Glasses: a linear probe reads the domain")
     assert "level with the ground truth's 62.0 %" in dt.probe_findings(level)
     above = runs(probe_common=[70.0, 71.5, 72.0], probe_truth=[60.0, 60.2, 60.1], **common)
+    assert "and E1 holds more of the glasses domain than the rest of the face tells. " in dt.probe_findings(above)
     assert "above the ground truth's 60.1 %" in dt.probe_findings(above)
     closer = runs(add_mse=[0.010, 0.011, 0.012], add_recon_mse=[0.020, 0.022, 0.021], remove_mse=[0.01, 0.03, 0.02],
                   remove_recon_mse=[0.02, 0.02, 0.021], drift_add=[0.1] * 3, drift_remove=[0.1] * 3,
                   drift_recon=[0.1] * 3, drift_truth=[0.05] * 3, drift_unrelated=[0.3] * 3, **common)
     text = dt.translation_findings(closer)
+    # added on 20 % (at most half), removed on 90 %; adding is closer to the truth, removing about as close
+    assert text.startswith("The judge sees the glasses removed on most faces but added on at most half, and on "
+                           "ToyFaces 1 of the 2 translations lands closer to the true translation than the input's "
+                           "own reconstruction does. Glasses: the judge sees")
     assert "an image closer to the truth than the B face's own reconstruction (0.0110 against 0.0210" in text
     assert "removing it one about as close to the truth as the A face's own reconstruction" in text
     assert "judge sees the attribute on 20.0 ± 10.0 % of the faces it was added to" in text
+
+
+def test_findings_lead_with_the_verdict_across_domains():
+    """Two domains that differ: the first sentence says each one's verdict, then the numbers follow."""
+    def runs(**per_domain):
+        return {(d, s): {"metrics": {k: v[s] for k, v in m.items()}} for d, m in per_domain.items() for s in range(3)}
+    glasses = dict(add_success=[80.0] * 3, remove_success=[90.0] * 3, judge_real=[99.0] * 3, judge_recon=[95.0] * 3,
+                   add_mse=[0.010, 0.011, 0.012], add_recon_mse=[0.020, 0.022, 0.021],
+                   remove_mse=[0.010, 0.012, 0.011], remove_recon_mse=[0.020, 0.021, 0.023],
+                   probe_specific=[80.0, 82.0, 81.0], probe_common=[60.0, 61.0, 59.0], probe_truth=[70.0, 71.0, 72.5])
+    beard = dict(glasses, add_success=[30.0] * 3, remove_success=[40.0] * 3,
+                 add_mse=[0.030, 0.032, 0.031], remove_mse=[0.025, 0.026, 0.028],
+                 probe_specific=[60.0, 50.0, 70.0], probe_common=[55.0, 56.0, 54.0], probe_truth=[55.0, 54.0, 56.5])
+    for d in ("glasses", "beard"):   # the factor drifts the paragraphs quote
+        for k in ("drift_add", "drift_remove", "drift_recon", "drift_truth", "drift_unrelated"):
+            (glasses if d == "glasses" else beard)[k] = [0.1] * 3
+    R = runs(glasses=glasses, beard=beard)
+    text = dt.translation_findings(R)
+    assert text.startswith("The judge sees the glasses added and removed on most faces and facial hair added and "
+                           "removed on at most half of the faces; on ToyFaces 2 of the 4 translations land closer to "
+                           "the true translation than the input's own reconstruction does. Glasses: ")
+    assert ". Beard: the judge sees the attribute on 30.0 ± 0.0 % of the faces it was added to" in text
+    both = runs(glasses=glasses, beard={**glasses, "add_mse": beard["add_mse"], "remove_mse": beard["remove_mse"]})
+    assert dt.translation_findings(both).startswith(
+        "The judge sees the glasses and facial hair added and removed on most faces, and on ToyFaces 2 of the 4 "
+        "translations land closer")
+    none = runs(glasses={**glasses, "add_mse": beard["add_mse"], "remove_mse": beard["remove_mse"]})
+    assert dt.translation_findings(none, ("glasses",)).startswith(
+        "The judge sees the glasses added and removed on most faces, but on ToyFaces no translation lands closer")
+    assert dt.translation_findings(runs(glasses=glasses), ("glasses",)).startswith(
+        "The judge sees the glasses added and removed on most faces, and on ToyFaces every translation lands closer")
+    # E2 beats E1 in every glasses seed but not in beard seed 1; E1 below the truth for the glasses, level for the beard
+    assert dt.probe_findings(R).startswith(
+        "A linear probe reads the glasses domain better from E2's code than from E1's in every seed, but not the beard "
+        "domain, and E1 holds no more of the beard domain than the rest of the face tells, but less of the glasses "
+        "domain. Glasses: ")
+    assert dt.probe_findings(runs(beard=beard), ("beard",)).startswith(
+        "A linear probe does not read the beard domain better from E2's code than from E1's in every seed, and E1")
+    assert dt.translation_findings({}) == "" and dt.probe_findings({}) == ""
 
 
 def test_gaussian_blur_matches_torchvision_and_keeps_mass():

@@ -107,12 +107,25 @@ def test_length_findings_state_the_ends_the_plateau_and_the_recomputation():
     authors = {"z_test": 67.0, "zs_test": 16.6, "s_test": 98.4, "swap_acc": 90.0, "style_share": 43.5}
     last = dict(rec["curve"]["93700"])
     text = cvl.length_findings(rec, last, authors, 17.56)
+    # at the end: sampled z 15.0 against 16.6 (off by more than a point), the means 66.0 against 67.0 and s 99.0
+    # against 98.4 (level); the style share moves by at most a point per step from 5,000 on
+    assert text.split(". ")[0] + "." == (
+        "At its last point the long run reads the class as the authors' checkpoint does, within a point, from the z "
+        "means and s but not from sampled z, and its style share has settled before the end.")
     assert "sampled z goes from 15.0 % at 1,000 to 15.0 % at 93,700 (the paper: 17.56 %" in text
     assert "from the means from 70.0 % at 1,000 to 66.0 % at 93,700" in text
     assert "moves by at most one point per step from 5,000 iterations on" in text
     assert text.endswith("equals the record's last point.")
     last["s_test"] += 0.01
     assert cvl.length_findings(rec, last, authors, 17.56).endswith("differs from the record's last point.")
+    rising = _record([5.0, 10.0, 20.0, 30.0, 40.0])
+    assert cvl.length_findings(rising, rising["curve"]["93700"], {**authors, "zs_test": 15.0}, 17.56).startswith(
+        "At its last point the long run reads the class as the authors' checkpoint does, within a point, from sampled "
+        "z, the z means and s, and its style share is still moving at the end. ")
+    far = {**authors, "zs_test": 30.0, "z_test": 20.0, "s_test": 80.0}
+    assert cvl.length_findings(rec, rec["curve"]["93700"], far, 17.56).startswith(
+        "At its last point the long run reads the class differently from the authors' checkpoint, by more than a "
+        "point, from sampled z, the z means and s, and its style share has settled before the end. ")
     table = cvl.curve_table(rec, last)
     assert list(table.index)[-1] == "93,700, recomputed from the committed file"
     assert table.loc["93,700", "s test %"] == "99.00" and table.iloc[-1]["s test %"] == "99.01"

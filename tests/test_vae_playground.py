@@ -7,6 +7,7 @@ import torch
 from vaelab import report
 from vaelab.chapters import vae_playground as vp
 from vaelab.chapters import vae_playground_conjoint as vc
+from vaelab.chapters import vae_playground_length as vl
 from vaelab.data import backgrounds
 from vaelab.metrics.image_classifier import ImageClassifier, ImageClassifierConfig
 from vaelab.models.avb import AVB
@@ -193,3 +194,121 @@ def test_report_table_gives_mean_and_sample_sd():
     tab = report.table(results, ["A"], {"m": "metric"}, digits=2)
     assert tab.loc["A", "metric"] == f"2.00 ± {math.sqrt(2):.2f}"
     assert report.summary(results, ["A"])["A.m"] == 2.0
+
+
+def points_results(vae_lp, avb_lp, own, knn):
+    """Per-seed four-point metrics: log p(x) of each model, AVB's own KL and its kNN KL."""
+    R = {}
+    for i, (v, a, o, k) in enumerate(zip(vae_lp, avb_lp, own, knn)):
+        R[("VAE", i)] = {"metrics": {"log_px": v, "gap": 0.15, "kl_model": 2.0, "kl_knn": 2.0}}
+        R[("AVB", i)] = {"metrics": {"log_px": a, "gap": 0.7, "kl_model": o, "kl_knn": k}}
+    return R
+
+
+def test_points_findings_lead_states_the_verdict_in_each_case():
+    vae, avb = (-1.573, -1.570, -1.576), (-1.474, -1.46, -1.487)
+    lower, higher, level = (1.15, 0.85, 1.45), (3.1, 3.2, 3.05), (2.2, 2.1, 2.15)
+    knn = (2.157, 2.12, 2.19)
+    cases = [((vae, avb, lower, knn), "AVB fits the four points better than the Gaussian VAE, though its own ELBO "
+                                      "overstates how well."),
+             ((vae, avb, higher, knn), "AVB fits the four points better than the Gaussian VAE, and its own ELBO "
+                                       "understates how well."),
+             ((avb, vae, higher, knn), "The Gaussian VAE fits the four points better than AVB, and AVB's own ELBO "
+                                       "understates its fit."),
+             ((vae, vae[::-1], level, knn), "Neither AVB nor the Gaussian VAE fits the four points measurably "
+                                            "better at this number of seeds, and AVB's own ELBO shows no "
+                                            "measurable bias.")]
+    for args, want in cases:
+        text = vp.points_findings(points_results(*args))
+        lead, _, rest = text.partition(". ")
+        assert lead + "." == want
+        assert rest.startswith("The best possible log-likelihood is -log 4 = -1.386 nats. The VAE reaches ")
+        assert "KL(q || p(z|x)) = log p(x) - ELBO, is 0.150 nats for the VAE and 0.700 for AVB." in rest
+    text = vp.points_findings(points_results(vae, avb, lower, knn))
+    assert "The VAE reaches -1.573 ± 0.003, AVB -1.474 ± 0.014 (3 seeds; Welch p = 0.00" in text
+    assert "AVB's discriminator puts its own KL at 1.150 ± 0.300 nats against the sample-based 2.156 ± 0.035: " \
+           "1.006 lower (paired t-test over seeds, p = 0.0" in text
+
+
+def conjoint_results(bg, t_last, floor=0.117, models=vc.CONJOINT_MODELS):
+    """Two seeds per model: z0's background probe ``bg[model]`` and the last pass's success ``t_last[model]``
+    (the first pass 0.01 below), the bare targets at ``floor``."""
+    K = vp.PROFILES["smoke"].transfer_iterations
+    R = {}
+    for name in models:
+        for i, d in enumerate((-0.002, 0.002)):
+            R[(name, i)] = {"metrics": {
+                "recon_digit": 0.28, "recon_background": 1.0, "probe_shared_digit": 0.28, "majority_digit": 0.102,
+                "probe_private0_digit": 0.16, "probe_private0_background0": bg[name] + d,
+                "transfer0_both": t_last[name] - 0.01 + d, f"transfer{K}_both": t_last[name] + d,
+                f"transfer{K}_background": 1.0, f"transfer{K}_digit": t_last[name] + d, "floor_both": floor}}
+    return R
+
+
+def test_conjoint_findings_lead_states_the_verdict_in_each_case():
+    J = {"metrics": {"digit_acc": 0.97, "background_acc": 1.0}}
+    V, A = vc.CONJOINT_MODELS
+    same = "leaving the target background as it is"
+    cases = [
+        ({V: 0.83, A: 0.98}, {V: 0.138, A: 0.131}, vc.CONJOINT_MODELS,
+         "At this training length the private code holds the background in the Conjoint AVB and mostly holds it in "
+         f"the Conjoint VAE, but in both models background transfer does no better than {same}."),
+        ({V: 0.95, A: 0.98}, {V: 0.138, A: 0.131}, vc.CONJOINT_MODELS,
+         f"In both models, at this training length, the private code holds the background, but background "
+         f"transfer does no better than {same}."),
+        ({V: 0.95, A: 0.98}, {V: 0.4, A: 0.5}, vc.CONJOINT_MODELS,
+         f"In both models, at this training length, the private code holds the background, and background "
+         f"transfer beats {same}."),
+        ({V: 0.95, A: 0.98}, {V: 0.138, A: 0.5}, vc.CONJOINT_MODELS,
+         f"At this training length the private code holds the background in both models, and background "
+         f"transfer beats {same} only in the Conjoint AVB."),
+        ({V: 0.55, A: 0.52}, {V: 0.4, A: 0.5}, vc.CONJOINT_MODELS,
+         f"In both models, at this training length, the private code holds little of the background, but "
+         f"background transfer beats {same}."),
+        ({V: 0.83}, {V: 0.138}, (V,),
+         f"At this training length the Conjoint VAE's private code mostly holds the background, but background "
+         f"transfer does no better than {same}."),
+    ]
+    for bg, t, models, want in cases:
+        text = vc.findings(conjoint_results(bg, t, models=models), J, vp.PROFILES["smoke"])
+        lead, _, rest = text.partition(". ")
+        assert lead + "." == want
+        assert not any(c in lead for c in "0123456789±()")
+        assert rest.startswith("On real test images the digit judge is right 97.0% of the time and the background "
+                               "judge 100.0%. Conjoint VAE: the judges find the right digit in 28.0% of its plain "
+                               "reconstructions")
+        assert "no better than drawing the target background alone" not in rest, "the lead says it now"
+    text = vc.findings(conjoint_results({V: 0.83, A: 0.98}, {V: 0.138, A: 0.131}), J, vp.PROFILES["smoke"])
+    assert ("for 12.8% of the test digits after the first pass and 13.8% after pass 4: no distinguishable change "
+            "(paired t-test over seeds, p = nan)") in text
+    assert "would score 11.7%, and the digit survives plain reconstruction 28.0% of the time." in text
+
+
+def curve_run(book, last, tail=(0.0, 0.0), floor=0.117):
+    """A curve to five times the book's length: the transfer at ``book`` at the book's point, then ``last`` plus
+    ``tail`` offsets at the last points; the bare targets at ``floor``."""
+    pts = [(500, 0.1), (1000, 0.1), (vl.BOOK, book), (2000, last + tail[0]), (5000, last + tail[1]),
+           (5 * vl.BOOK, last)]
+    return {"Conjoint VAE": {"record": {"curve": [
+        {"iter": i, "transfer4_both": t, "floor_both": floor, "probe_private0_background0": 0.999,
+         "probe_private0_digit": 0.259} for i, t in pts]}}}
+
+
+def test_length_findings_lead_states_the_verdict_in_each_case():
+    same = "leaving the target background as it is"
+    cases = [((0.119, 0.140, (0.013, 0.031)), f"Training 5 times longer does not lift the Conjoint VAE's background "
+                                              f"transfer above {same}, and the transfer has not settled."),
+             ((0.119, 0.300, (0.002, -0.003)), f"Training 5 times longer lifts the Conjoint VAE's background transfer "
+                                               f"above {same}, and the transfer has levelled off."),
+             ((0.300, 0.120, (0.0, 0.0)), f"Training 5 times longer drops the Conjoint VAE's background transfer to "
+                                          f"no better than {same}, and the transfer has levelled off."),
+             ((0.300, 0.400, (-0.1, -0.05)), f"Training 5 times longer keeps the Conjoint VAE's background transfer "
+                                             f"above {same}, and the transfer has not settled.")]
+    for args, want in cases:
+        lead, _, rest = vl.findings(curve_run(*args)).partition(". ")
+        assert lead + "." == want
+        assert rest.startswith("From the book's 1,500 iterations to 7,500, the fourth transfer pass succeeds on ")
+    text = vl.findings(curve_run(0.119, 0.140, (0.013, 0.031)))
+    assert text.endswith("succeeds on 11.9% → 14.0% (the bare targets alone 11.7%), the private code z0 reads the "
+                         "background at 99.9% → 99.9% and the digit at 25.9% → 25.9%; over the last three points the "
+                         "transfer moves within 0.031.")

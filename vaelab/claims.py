@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from . import report
+
 REPRODUCED = "reproduced"
 DIRECTION = "in the paper's direction, not significant"
 NOT_REPRODUCED = "not reproduced where the metric has stopped moving"
@@ -91,5 +93,4 @@ def summary(claims: list[Claim]) -> str:
     parts = [f"{k} {v}" for v, k in counts if k]
     if not parts:
         return "No claim is decided here."
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Of {len(claims)} claim{'s' if len(claims) != 1 else ''}: {listed}."
+    return f"Of {len(claims)} claim{'s' if len(claims) != 1 else ''}: {report.series(parts)}."

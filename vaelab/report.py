@@ -20,6 +20,12 @@ def per_seed(results: dict, name: str, key: str) -> list:
     return [r["metrics"][key] for (m, _), r in results.items() if m == name and key in r["metrics"]]
 
 
+def series(items) -> str:
+    """Words joined as prose: "a", "a and b", "a, b and c"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def welch_p(a, b) -> float:
     """Two-sided p-value of Welch's t-test between two lists of per-seed values (NaN if undefined)."""
     from scipy.stats import ttest_ind

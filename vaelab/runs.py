@@ -11,7 +11,9 @@ A trained run never replaces an existing record (the book's weights) unless the 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -135,3 +137,42 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
                                                            "iterations": result.iterations,
                                                            "captured": result.captured})
     return model, record, metrics
+
+
+@dataclass
+class Run:
+    """One declared run of a chapter: everything :func:`obtain_all` needs to train it or load it."""
+    key: str                                   # its name in the chapter's results ("ACAI (lines)", "glasses")
+    seed: int
+    name: str                                  # its file name under weights/<chapter>/ (see run_name)
+    build: Callable[[], torch.nn.Module]       # the untrained model (torch is seeded with `seed` just before)
+    config: Callable[[torch.nn.Module], dict]  # the run config, from the built model
+    data: dict                                 # the training tensors (moved to the device once per dict)
+    iterations: int
+    batch_size: int
+    evaluate: Callable | None = None           # model -> metrics (see obtain)
+    extra: Callable[[], dict] | None = None    # more fields for its results entry, read after evaluate
+    options: dict = field(default_factory=dict)  # obtain's other arguments: lr_schedule, storage, log_every
+
+
+def obtain_all(chapter: str, declared, params, progress: bool = True, into: dict | None = None) -> dict:
+    """Train or load every declared run, in order: ``{(key, seed): {"model", "record", "metrics", ...}}``.
+
+    The one train-or-load loop of the book: it seeds torch before each build, saves every run except the
+    smoke profile's, and logs twenty times per run unless a run says otherwise. ``into`` is the dict to fill
+    (a later run's ``build`` may read an earlier run's entry from it)."""
+    out = {} if into is None else into
+    on_device = {}
+    for run in declared:
+        if id(run.data) not in on_device:
+            on_device[id(run.data)] = {k: v.to(params.device) for k, v in run.data.items()}
+        torch.manual_seed(run.seed)
+        model = run.build()
+        options = {"log_every": max(run.iterations // 20, 1), **run.options}
+        model, rec, metrics = obtain(
+            chapter, run.name, model, run.config(model), on_device[id(run.data)], batch_size=run.batch_size,
+            iterations=run.iterations, seed=run.seed, device=params.device, train=params.train,
+            save=params.profile != "smoke", evaluate=run.evaluate, progress=progress, **options)
+        out[(run.key, run.seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics,
+                                    **(run.extra() if run.extra is not None else {})}
+    return out

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .. import report, runs
+from .. import claims, report, runs
 from ..data import lines, mnist
 from ..metrics.interpolation import line_eval
 from ..metrics.probes import train_probe
@@ -145,7 +145,7 @@ def build(method: str, dataset: str, latent_size: int | None = None):
 
 def run_name(method: str, dataset: str, latent_size: int | None, seed: int) -> str:
     slug = ALL[method][2]
-    return f"lines-{slug}-s{seed}" if dataset == "lines" else f"mnist{latent_size}-{slug}-s{seed}"
+    return runs.run_name(f"lines-{slug}" if dataset == "lines" else f"mnist{latent_size}-{slug}", seed)
 
 
 def run_config(method, dataset, latent_size, model, profile_name: str, seed: int, n_train: int) -> dict:
@@ -242,22 +242,19 @@ def run(params, D: dict, todo=None, progress: bool = True) -> dict:
     "metrics"}}`` with :func:`key` names."""
     profile = PROFILES[params.profile]
     todo = todo if todo is not None else runs_of(profile, params.seeds, datasets=tuple(D))
-    out, on_device = {}, {}
+    declared, train = [], {dataset: {"x": d["train"]["x"]} for dataset, d in D.items()}  # one copy on the device each
     for method, dataset, k, seed in todo:
         d = D[dataset]
-        if dataset not in on_device:
-            on_device[dataset] = {"x": d["train"]["x"].to(params.device)}
         its = profile.lines_iterations if dataset == "lines" else profile.mnist_iterations
-        torch.manual_seed(seed)
-        model = build(method, dataset, k)
-        model, rec, metrics = runs.obtain(
-            CHAPTER, run_name(method, dataset, k, seed), model,
-            run_config(method, dataset, k, model, params.profile, seed, len(d["train"]["x"])), on_device[dataset],
-            batch_size=profile.batch_size, iterations=its, seed=seed, device=params.device, train=params.train,
-            save=params.profile != "smoke", progress=progress, log_every=max(its // 20, 1),
-            storage=STORAGE, evaluate=lambda m, ds=dataset, d=d, s=seed: evaluate(m, ds, d, profile, s))
-        out[(key(method, dataset, k), seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics}
-    return out
+        declared.append(runs.Run(
+            key=key(method, dataset, k), seed=seed, name=run_name(method, dataset, k, seed),
+            build=lambda method=method, dataset=dataset, k=k: build(method, dataset, k),
+            config=lambda m, method=method, dataset=dataset, k=k, seed=seed, n=len(d["train"]["x"]):
+                run_config(method, dataset, k, m, params.profile, seed, n),
+            data=train[dataset], iterations=its, batch_size=profile.batch_size,
+            evaluate=lambda m, ds=dataset, d=d, s=seed: evaluate(m, ds, d, profile, s),
+            options={"storage": STORAGE}))
+    return runs.obtain_all(CHAPTER, declared, params, progress)
 
 
 # ------------------------------------------------------------------------------------------ tables
@@ -304,26 +301,43 @@ def _compare(a: list, b: list) -> str:
     return f"Welch p = {p:.2g}" if np.isfinite(p) else NO_TEST
 
 
+def _the(b: str) -> str:
+    """How a verdict's lead names the method compared with: the baseline AE is "the plain AE"."""
+    return "the plain AE" if b == "Baseline AE" else f"the {b}"
+
+
+def _words(n: int) -> str:
+    """A small count in words, as a lead sentence says it."""
+    return {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
+            10: "ten"}.get(n, str(n))
+
+
 def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> str:
-    """Table 1's verdict from the per-seed numbers: ``a`` against ``b`` on both metrics (Welch's test over
-    seeds), whether ``a`` is below ``b`` on both as the paper reports, and the runs whose smoothness is
-    undefined."""
-    out, verdicts, weak, pairwise = [], [], [], True
+    """Table 1's verdict: one plain sentence first (is ``a`` below ``b`` on both metrics, as the paper reports,
+    and is that significant), then the per-metric numbers with Welch's test over seeds and the runs whose
+    smoothness is undefined. Every branch of the lead is computed from the same per-seed numbers."""
+    out, verdicts, weak, reasons, pairwise = [], [], [], [], True
     for k, what, digits in (("distance_e3", "Mean Distance (×10⁻³)", 2), ("smoothness", "Smoothness", 3)):
+        short = what.split(" (")[0]
         x, y = report.per_seed(results, key(a, "lines", None), k), report.per_seed(results, key(b, "lines", None), k)
         if not x or not y:
+            reasons.append(f"{short} is missing from their results")
             continue
         bad = [f"{n} of {len(v)} seeds of {m}" for m, v in ((a, x), (b, y))
                if (n := sum(not np.isfinite(u) for u in v))]
         if bad:
             out.append(f"{what}: undefined in {' and '.join(bad)}; not compared.")
             verdicts.append(None)
+            reasons.append(f"{short} is undefined in some of their seeds")
             continue
         p = report.welch_p(x, y)
         below = bool(np.mean(x) < np.mean(y))
         pairwise = pairwise and max(x) < min(y)
         if not np.isfinite(p):
             verdicts.append(None)
+            reasons.append("there is only one seed of each" if max(len(x), len(y)) < 2 else
+                           "one of them has a single seed" if min(len(x), len(y)) < 2 else
+                           f"their seeds show no spread in {short}")
         elif not below:
             verdicts.append("reversed")
         else:
@@ -332,22 +346,34 @@ def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
                 weak.append(what)
         out.append(f"{what}: {a} {_ms(x, digits)}, {b} {_ms(y, digits)} ({a} {'lower' if below else 'not lower'}; "
                    f"{_compare(x, y)}).")
-    if verdicts:
-        other = "plain AE" if b == "Baseline AE" else b
-        claim = f"The ordering the paper reports — {a} below the {other} on both metrics —"
-        n = len(report.per_seed(results, key(a, "lines", None), "distance_e3"))
-        if any(v is None for v in verdicts) or len(verdicts) < 2:
-            out.append(f"{claim} cannot be tested on these runs.")
-        elif "reversed" in verdicts:
-            out.append(f"{claim} does not hold at this training length: {a} is not lower on "
-                       + " and ".join(w for w, v in zip(("Mean Distance", "Smoothness"), verdicts)
-                                      if v == "reversed") + ".")
-        elif not weak:
-            out.append(f"{claim} holds at this training length (p < 0.05 on both).")
+    other, paper = _the(b), "the ordering the paper reports"
+    if not verdicts:
+        missing = [name for m, name in ((a, a), (b, other)) if not any(
+            report.per_seed(results, key(m, "lines", None), k) for k in ("distance_e3", "smoothness"))]
+        lead = (f"There are no lines results for {' or '.join(missing)}, so {paper} is not tested here." if missing
+                else f"{a} and {other} share no lines metric, so {paper} is not tested here.")
+    elif any(v is None for v in verdicts) or len(verdicts) < 2:
+        because = " and ".join(dict.fromkeys(reasons))
+        lead = (f"Whether {a}'s interpolations score lower than {other}'s cannot be tested on these runs, "
+                f"because {because}.")
+    elif "reversed" in verdicts:
+        where = [w for w, v in zip(("Mean Distance", "Smoothness"), verdicts) if v == "reversed"]
+        lead = (f"{a}'s interpolations do not score lower than {other}'s on "
+                f"{'either metric' if len(where) == 2 else where[0]}, so {paper} does not hold at this training "
+                "length.")
+    else:
+        every = " in every seed" if pairwise else ""
+        if not weak:
+            lead = (f"{a}'s interpolations score lower than {other}'s on both metrics{every}, as the paper reports, "
+                    "and the difference is significant on both.")
+            out.append("Welch's test gives p < 0.05 on both, so the ordering holds at this training length.")
         else:
-            every = f", and every seed of {a} is below every seed of the {other} on both" if pairwise else ""
-            out.append(f"{claim} holds in direction at this training length{every}; but with {n} seeds Welch's test "
-                       f"does not reach p < 0.05 on {' or '.join(weak)}, so it is not established here.")
+            on = "" if len(weak) == 2 else f" in {weak[0].split(' (')[0]}"
+            n = len(report.per_seed(results, key(a, "lines", None), "distance_e3"))
+            lead = (f"{a}'s interpolations score lower than {other}'s on both metrics{every}, as the paper reports, "
+                    f"but with {_words(n)} seeds the difference{on} is not significant.")
+            out.append(f"With {n} seeds Welch's test does not reach p < 0.05 on {' or '.join(weak)}, so {paper} "
+                       "is not established at this training length.")
     nan = []
     for m in METHODS:
         v = report.per_seed(results, key(m, "lines", None), "smoothness")
@@ -356,23 +382,53 @@ def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
     if nan:
         out.append(f"Smoothness is undefined (NaN) in some seeds of {', '.join(nan)}: by the official rule, none "
                    "of those runs' interpolations ends on a different matched line than it starts on.")
-    return " ".join(out)
+    return " ".join([lead, *out])
 
 
 def mnist_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> str:
-    """Table 2's verdict: ``a`` against ``b`` at each latent size, and the best method there."""
-    out = []
+    """Table 2's verdict: one plain sentence first (is ``a``'s probe accuracy more than a point above or below
+    ``b``'s, or level, at each latent size, and can a test over seeds tell), then ``a`` against ``b`` at each
+    latent size with the best method there. Level is :func:`vaelab.claims.level`, the claims table's rule."""
+    out, side, p_of, one_seed = [], {}, {}, True
     for size in MNIST_LATENTS:
         x = report.per_seed(results, key(a, "mnist", size), "probe_acc")
         y = report.per_seed(results, key(b, "mnist", size), "probe_acc")
         if not x or not y:
             continue
+        side[size] = ("within a point of" if claims.level(np.mean(x), np.mean(y)) else
+                      "more than a point above" if np.mean(x) > np.mean(y) else "more than a point below")
+        p_of[size] = report.welch_p(x, y)
+        one_seed = one_seed and len(x) == len(y) == 1
         means = {m: np.mean(v) for m in ALL if (v := report.per_seed(results, key(m, "mnist", size), "probe_acc"))}
         best = max(means, key=means.get)
         out.append(f"Latent size {size}: {a} {_ms(x, 2)} % against the {b}'s {_ms(y, 2)} % "
                    f"({'above' if np.mean(x) > np.mean(y) else 'not above'}; {_compare(x, y)}); "
                    f"the highest is {best} at {means[best]:.2f} %.")
-    return " ".join(out)
+    other = _the(b)
+    if not side:
+        return f"There are no MNIST probe accuracies of both {a} and {other} to compare."
+    sizes, two = list(side), len(side) > 1
+    if len(set(side.values())) == 1:
+        where = f"at {'both latent sizes' if len(sizes) == 2 else 'every latent size'}" if two else \
+            f"at latent size {sizes[0]}"
+        paper = ", as the paper reports" if side[sizes[0]] == "more than a point above" else ""
+        lead = f"{a}'s linear-probe accuracy is {side[sizes[0]]} {other}'s {where}{paper}"
+    else:
+        first, *rest = sizes
+        lead = (f"{a}'s linear-probe accuracy is {side[first]} {other}'s at latent size {first} and "
+                + " and ".join(f"{side[s].removesuffix(' of')} at {s}" for s in rest))
+    tested = [s for s in sizes if np.isfinite(p_of[s])]
+    sig = [s for s in tested if p_of[s] < 0.05]
+    if not tested:
+        how = "with one seed per run " if one_seed else "on these seeds "
+        lead += f", and {how}{'neither difference can' if two else 'the difference cannot'} be tested."
+    elif len(sig) == len(sizes):
+        lead += f", and {'both differences are' if two else 'the difference is'} significant."
+    elif not sig:
+        lead += f", and {'neither difference is' if two else 'the difference is not'} significant."
+    else:
+        lead += f", and only the difference at latent size {' and '.join(map(str, sig))} is significant."
+    return " ".join([lead, *out])
 
 
 #: below this recon spread a run draws (nearly) one image for every input: the blank-image plateau
@@ -380,10 +436,11 @@ PLATEAU_SPREAD = 0.1
 
 
 def plateau_findings(results: dict, mean_mse: dict, threshold: float = PLATEAU_SPREAD) -> str:
-    """Which runs are still on the blank-image plateau (``recon_spread`` below ``threshold`` in k of n
-    seeds), each beside the best constant image's MSE on its own dataset (``mean_mse``: ``{"lines": …,
-    "mnist": …}``; a dataset left out gets no reference), and how many codebook vectors each VQ-VAE reaches
-    of the codebook size in its run's config."""
+    """Which models are still on the blank-image plateau: one plain sentence first (how many of the models
+    draw one image for every input in some seed, so their rows describe that rather than the method), then each
+    with ``recon_spread`` below ``threshold`` in k of n seeds beside the best constant image's MSE on its own
+    dataset (``mean_mse``: ``{"lines": …, "mnist": …}``; a dataset left out gets no reference), and how many
+    codebook vectors each VQ-VAE reaches of the codebook size in its run's config."""
     names = sorted({name for name, _ in results}, key=lambda n: (" (lines)" not in n, n))
     stuck, vq = [], []
     for name in names:
@@ -398,14 +455,17 @@ def plateau_findings(results: dict, mean_mse: dict, threshold: float = PLATEAU_S
                      else 2 ** base.VQVAEConfig().z_log_size for (m, _), r in results.items() if m == name}
             of = "/".join(f"{k:,}" for k in sorted(sizes))
             vq.append(f"{name} {'/'.join(str(int(u)) for u in used)} of {of}")
-    out = []
     if stuck:
-        out.append(f"Still drawing one image for every input (recon spread below {threshold:g}; the best such "
-                   "image is the mean, whose recon MSE each run is set beside): " + "; ".join(stuck) + ". Their "
-                   "interpolations are not interpolations of the data, and their rows of the tables say so "
-                   "rather than anything about the method.")
+        who = "Every model trained here still draws" if len(stuck) == len(names) else \
+            f"{_words(len(stuck)).capitalize()} of the {len(names)} models trained here still draw"
+        out = [f"{who} one image for every input in at least one seed, so their rows of the tables describe that "
+               "failure rather than the method.",
+               f"Recon spread is below {threshold:g} in these, each set beside the recon MSE of the mean image, the "
+               "best single image to draw: " + "; ".join(stuck) + ". Their interpolations are not interpolations of "
+               "the data."]
     else:
-        out.append(f"No run is on the blank-image plateau (every recon spread is at least {threshold:g}).")
+        out = ["No model trained here is stuck drawing one image for every input.",
+               f"Every recon spread is at least {threshold:g}, the edge of the blank-image plateau."]
     if vq:
         out.append(f"Codebook vectors the test codes are quantised to (per seed): {'; '.join(vq)}.")
     return " ".join(out)

@@ -346,38 +346,34 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True, evaluate
         raise ValueError("models must include 'VAE': the others start from its convolutions")
     S = eval_sets(D, profile)
     names = D["attributes"]
-    data = {"x": D["train"]["x"].to(params.device), "y": labels(D["train"], names).to(params.device)}
+    data = {"x": D["train"]["x"], "y": labels(D["train"], names)}
     judge = J["model"]
     scored = evaluate_loaded or params.train
     ref = reference(S, judge, names) if scored else None
-    out = {}
+    out, declared, dataset = {}, [], None if D["dataset"] == "toyfaces" else D["dataset"]
     for seed in params.seeds:
-        base = None
         for name in ("VAE", *[m for m in models if m != "VAE"]):
-            model = build(name, seed, profile)
-            base_sha = None
-            if base is not None:
-                copy_convolutions(model, base["model"])
-                base_sha = base["record"].get("sha256", "untrained smoke run")
+            found = {}   # the VAE's directions, computed once by the evaluation, kept for the figures
             iters = profile.vae_iterations if name == "VAE" else profile.iterations
 
-            found = {}
+            def build_(name=name, seed=seed):   # the others start from this seed's VAE, trained or loaded above
+                model = build(name, seed, profile)
+                if name != "VAE":
+                    copy_convolutions(model, out[("VAE", seed)]["model"])
+                return model
 
-            def evaluate_(m, found=found):   # the VAE's directions, computed once, kept for the figures
+            def config_(model, name=name, seed=seed):
+                base = out[("VAE", seed)]["record"].get("sha256", "untrained smoke run") if name != "VAE" else None
+                return run_config(name, model, params, D["dataset"], base)
+
+            def evaluate_(m, found=found):
                 found["directions"] = directions_for(m, D, profile)
                 return evaluate(m, S, judge, names, found["directions"], ref)
 
-            model, rec, metrics = runs.obtain(
-                CHAPTER, runs.run_name(SLUG[name], seed, None if D["dataset"] == "toyfaces" else D["dataset"]), model,
-                run_config(name, model, params, D["dataset"], base_sha),
-                data, batch_size=profile.batch_size, iterations=iters, seed=seed, device=params.device,
-                train=params.train, save=params.profile != "smoke", storage=STORAGE,
-                evaluate=evaluate_ if scored else None,
-                progress=progress, log_every=max(iters // 20, 1))
-            model = model.cpu().eval()
-            entry = {"model": model, "record": rec, "metrics": metrics, "directions": found.get("directions")}
-            if name == "VAE":
-                base = entry
-            out[(name, seed)] = entry
+            declared.append(runs.Run(
+                key=name, seed=seed, name=runs.run_name(SLUG[name], seed, dataset), build=build_, config=config_,
+                data=data, iterations=iters, batch_size=profile.batch_size, evaluate=evaluate_ if scored else None,
+                extra=lambda found=found: {"directions": found.get("directions")}, options={"storage": STORAGE}))
+    runs.obtain_all(CHAPTER, declared, params, progress, into=out)   # in order: each seed's VAE before the others
     out[("sets", None)] = S
     return out

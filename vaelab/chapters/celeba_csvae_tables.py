@@ -58,28 +58,62 @@ def _mean(R, m, k) -> float:
     return float(np.mean(v)) if v else float("nan")
 
 
-def _versus(R, a: str, b: str, key: str, digits: int = 1, unit: str = " %") -> str:
-    """"<a> x against <b> y (Welch p …)" with the direction said only where the test finds a difference."""
+def _relation(R, a: str, b: str, key: str) -> tuple[str, float]:
+    """("above" | "below" | "level with" | "beside", Welch p) of model ``a`` against ``b``: a direction only
+    where the test finds a difference, "beside" where there is no test."""
     va, vb = report.per_seed(R, a, key), report.per_seed(R, b, key)
     p = report.welch_p(va, vb)
-    test = f"Welch p = {p:.2g}" if np.isfinite(p) else report.NO_TEST
     if np.isfinite(p) and p < 0.05:
-        rel = "above" if np.mean(va) > np.mean(vb) else "below"
-    elif np.isfinite(p):
-        rel = "level with"
-    else:
-        rel = "beside"
+        return ("above" if np.mean(va) > np.mean(vb) else "below"), p
+    return ("level with" if np.isfinite(p) else "beside"), p
+
+
+def _versus(R, a: str, b: str, key: str, digits: int = 1, unit: str = " %") -> str:
+    """"<a> x against <b> y (Welch p …)" with the direction said only where the test finds a difference."""
+    rel, p = _relation(R, a, b, key)
+    test = f"Welch p = {p:.2g}" if np.isfinite(p) else report.NO_TEST
+    va, vb = report.per_seed(R, a, key), report.per_seed(R, b, key)
     return (f"{a} {np.mean(va):.{digits}f}{unit} is {rel} {b}'s {np.mean(vb):.{digits}f}{unit} ({test})")
 
 
 #: below this success rate (%) for every model, a finding names no model as the one whose edits are accepted most
 FEW_EDITS = 10.0
+#: each experiment in a verdict's words ("the glasses edits")
+PLAIN = {"eyeglasses": "glasses", "eyeglasses_smiling": "glasses-and-smile", "male": "gender", "makeup": "make-up"}
+
+
+def _edits(names, article: str = "the ") -> str:
+    return article + report.series([PLAIN.get(n, cc.EXPERIMENTS[n].title) for n in names]) + " edits"
+
+
+def _edit_lead(few: list, best_of: dict, rel: dict) -> str:
+    """One plain sentence: the experiments whose edits the judge accepts from no model, the model it accepts
+    most from in the others, and where the CSVAE stands against the CondVAE (``rel``: experiment -> relation)."""
+    parts = []
+    if few:
+        parts.append(f"the judge accepts few of any model's {_edits(few, '')}")
+    if best_of:
+        parts.append(("it" if few else "the judge") + " accepts " + report.series(
+            f"{_edits(ns)}{' most often' if i == 0 else ''} from {m}" for i, (m, ns) in enumerate(best_of.items())))
+    s = "; ".join(parts)
+    above, below = ([n for n, r in rel.items() if r == w] for w in ("above", "below"))
+    tested = "beside" not in rel.values()
+    if above and below:
+        s += f", and the CSVAE is above the CondVAE on {_edits(above)} but below it on {_edits(below)}"
+    elif above or below:
+        one, other = ("above", "below") if above else ("below", "above")
+        s += (f", and the CSVAE is never {other} the CondVAE and is {one} it on {_edits(above or below)}" if tested
+              else f", and the CSVAE is {one} the CondVAE on {_edits(above or below)}")
+    elif rel and tested:
+        s += ", and the CSVAE is never above or below the CondVAE"
+    return s[0].upper() + s[1:] + "."
 
 
 def edit_findings(R: dict, models=cc.MODELS) -> str:
-    """Per experiment: which model's edits the judge accepts most often, the CSVAE set beside the CondVAE, and
-    (ToyFaces) how far the edit moved the other factors beside the true edit."""
-    out = []
+    """One plain sentence (:func:`_edit_lead`), then per experiment: which model's edits the judge accepts most
+    often, the CSVAE set beside the CondVAE, and (ToyFaces) how far the edit moved the other factors beside the
+    true edit."""
+    out, few, best_of, rel = [], [], {}, {}
     for name, exp in cc.EXPERIMENTS.items():
         key = f"success_{name}"
         have = [m for m in models if report.per_seed(R, m, key)]
@@ -88,10 +122,13 @@ def edit_findings(R: dict, models=cc.MODELS) -> str:
         best = max(have, key=lambda m: _mean(R, m, key))
         top = _mean(R, best, key)
         if top < FEW_EDITS:
+            few.append(name)
             s = f"{exp.title}: the judge accepts few edits from any model (at most {top:.1f} %, from {best})"
         else:
+            best_of.setdefault(best, []).append(name)
             s = f"{exp.title}: the judge accepts most edits from {best} ({top:.1f} %)"
         if "CSVAE" in have and "CondVAE" in have:
+            rel[name] = _relation(R, "CSVAE", "CondVAE", key)[0]
             s += "; " + _versus(R, "CSVAE", "CondVAE", key)
         if report.per_seed(R, have[0], f"drift_{name}"):
             drifts = ", ".join(f"{m} {_mean(R, m, f'drift_{name}'):.3f}" for m in have)
@@ -99,38 +136,51 @@ def edit_findings(R: dict, models=cc.MODELS) -> str:
                   f"{_mean(R, have[0], f'drift_truth_{name}'):.3f} for the true edit and "
                   f"{_mean(R, have[0], 'drift_unrelated'):.3f} between unrelated faces")
         out.append(s + ".")
-    return " ".join(out)
+    return " ".join([_edit_lead(few, best_of, rel), *out]) if out else ""
 
 
 def disentanglement_findings(R: dict, models=cc.MODELS) -> str:
+    """One plain sentence (which model scores highest on each ground-truth score, and the CSVAE's MIG against the
+    VAE's), then the numbers."""
     have = [m for m in models if report.per_seed(R, m, "mig")]
     if not have:
         return "The ground-truth scores need ToyFaces' factors; this dataset has none."
-    parts = []
+    parts, leads = [], {}
     for key, label in (("mig", "MIG"), ("dci_disentanglement", "DCI disentanglement"), ("sap", "SAP")):
         best = max(have, key=lambda m: _mean(R, m, key))
+        leads.setdefault(best, []).append(label)
         parts.append(f"{label} is highest for {best} ({_mean(R, best, key):.3f})")
+    said = [f"{m} scores highest on {report.series(labels)}" for m, labels in leads.items()]
+    lead = " while ".join(said) if len(said) == 2 else report.series(said)
     s = "; ".join(parts)
     if "CSVAE" in have and "VAE" in have:
         s += "; " + _versus(R, "CSVAE", "VAE", "mig", 3, "")
-    return s[0].upper() + s[1:] + "."
+        rel = _relation(R, "CSVAE", "VAE", "mig")[0]
+        if rel != "beside":
+            lead += f", and CSVAE's MIG is {rel} VAE's"
+    return f"{lead}. {s[0].upper() + s[1:]}."
 
 
 def information_findings(R: dict, models=cc.MODELS) -> str:
-    """Where the latent's information sits: the KL of each model's latent per face, and the CSVAE's split between
-    z and w."""
+    """Where the latent's information sits: one plain sentence (whose latent carries the most, and where the CSVAE
+    codes the face), then the KL of each model's latent per face and the CSVAE's split between z and w."""
     have = [m for m in models if report.per_seed(R, m, "kl_z")]
     if not have:
         return ""
-    s = "Per test face, the latent carries " + ", ".join(
-        f"{_mean(R, m, 'kl_z') + (_mean(R, m, 'kl_w') if m == 'CSVAE' else 0):.1f} nats ({m})" for m in have)
+    total = {m: _mean(R, m, 'kl_z') + (_mean(R, m, 'kl_w') if m == 'CSVAE' else 0) for m in have}
+    most = max(have, key=total.get)
+    lead = f"The {most}'s latent carries the most information per test face"
+    s = "Per test face, the latent carries " + ", ".join(f"{total[m]:.1f} nats ({m})" for m in have)
     if "CSVAE" in have and report.per_seed(R, "CSVAE", "kl_w"):
         z, w = _mean(R, "CSVAE", "kl_z"), _mean(R, "CSVAE", "kl_w")
         c = cc.ConvCSVAEConfig()
         where = "w" if w > z else "z"
+        lead += (", and " + ("it" if most == "CSVAE" else "the CSVAE") + f" codes the face mostly in {where}, "
+                 + ("the latent meant for the attributes, so its edits also replace some of the rest of the face"
+                    if where == "w" else "the latent meant for all but the attributes"))
         s += (f". The CSVAE puts {z:.1f} nats in z and {w:.1f} in w: with the notebook's weights (the KL on w "
               f"weighs {c.beta2:g} per face against {c.beta3:g} on z) the face is coded mostly in {where}")
         if where == "w":
             s += (", so an edit that replaces a subspace w_i by its prior mean also replaces what w_i carried "
                   "about the rest of the face")
-    return s + "."
+    return f"{lead}. {s}."

@@ -180,17 +180,17 @@ def judge(params, D: dict, progress: bool = True) -> dict:
     profile = PROFILES[params.profile]
     d = D["mnist"]
     x, y = d["train"]["x1"], d["labels"]
-    torch.manual_seed(0)
-    model = ImageClassifier(ImageClassifierConfig(n_classes=10))
-    cfg = {"chapter": CHAPTER, "part": "judge", "model_config": asdict(model.cfg), "profile": params.profile,
-           "iterations": profile.judge_iterations, "n_train": len(x), "seed": 0}
     te = d["probe_test"]
-    model, rec, m = runs.obtain(
-        CHAPTER, "judge_digit", model, cfg, {"x": x.to(params.device), "y": y.to(params.device)},
-        batch_size=128, iterations=profile.judge_iterations, seed=0, device=params.device, train=params.train,
-        save=params.profile != "smoke", evaluate=lambda c: {"test_acc": c.cpu().accuracy(te["x"], te["y"])},
-        progress=progress, log_every=max(profile.judge_iterations // 10, 1))
-    return {"model": model.cpu().eval(), "record": rec, "metrics": m}
+    declared = runs.Run(
+        key="judge: digit", seed=0, name="judge_digit",
+        build=lambda: ImageClassifier(ImageClassifierConfig(n_classes=10)),
+        config=lambda m: {"chapter": CHAPTER, "part": "judge", "model_config": asdict(m.cfg),
+                          "profile": params.profile, "iterations": profile.judge_iterations, "n_train": len(x),
+                          "seed": 0},
+        data={"x": x, "y": y}, iterations=profile.judge_iterations, batch_size=128,
+        evaluate=lambda c: {"test_acc": c.cpu().accuracy(te["x"], te["y"])},
+        options={"log_every": max(profile.judge_iterations // 10, 1)})
+    return runs.obtain_all(CHAPTER, [declared], params, progress)[("judge: digit", 0)]
 
 
 def sampling_seed(seed: int, stream: int) -> int:
@@ -320,22 +320,19 @@ def run(params, experiments=tuple(EXPERIMENTS), D: dict | None = None, progress:
     if "mnist" in datasets:
         J = judge(params, D, progress)
         out[("judge: digit", 0)] = J
+    declared = []
     for name in experiments:
         d = D[KNOWN[name].dataset]
-        train = {k: v.to(params.device) for k, v in d["train"].items()}
         its = iterations(name, profile)
         jm = J["model"] if J is not None and KNOWN[name].dataset == "mnist" else None
-        for seed in params.seeds:
-            torch.manual_seed(seed)
-            model = build(name)
-            model, rec, metrics = runs.obtain(
-                CHAPTER, f"{KNOWN[name].slug}-s{seed}", model,
-                run_config(name, model, params.profile, seed, len(train["x1"])), train,
-                batch_size=profile.batch_size, iterations=its, seed=seed, device=params.device, train=params.train,
-                save=params.profile != "smoke", lr_schedule=lr_schedule(its, profile.lr_drop_at),
-                evaluate=lambda m, d=d, s=seed, jm=jm: evaluate(m, d, profile, s, jm),
-                progress=progress, log_every=max(its // 20, 1))
-            out[(name, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics}
+        declared += [runs.Run(
+            key=name, seed=seed, name=f"{KNOWN[name].slug}-s{seed}", build=lambda name=name: build(name),
+            config=lambda m, name=name, seed=seed, n=len(d["train"]["x1"]):
+                run_config(name, m, params.profile, seed, n),
+            data=d["train"], iterations=its, batch_size=profile.batch_size,
+            evaluate=lambda m, d=d, s=seed, jm=jm: evaluate(m, d, profile, s, jm),
+            options={"lr_schedule": lr_schedule(its, profile.lr_drop_at)}) for seed in params.seeds]
+    runs.obtain_all(CHAPTER, declared, params, progress, into=out)
     return out
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .. import runs, weights
+from .. import claims, report, runs, weights
 from ..gpu_jobs import JOB, Run, read_run, unpack
 from . import cycle_vae as cv
 
@@ -173,15 +173,35 @@ def plateau(record: dict, key: str, tolerance: float = 1.0) -> int:
     return start
 
 
+def _length_lead(last: dict, authors_metrics: dict, settled: bool) -> str:
+    """The long run's verdict in words: whether its last point reads the class as the authors' checkpoint does
+    (:func:`vaelab.claims.level`: within a point) from each code, and whether its style share has settled."""
+    probes = {"zs_test": "sampled z", "z_test": "the z means", "s_test": "s"}
+    level = [w for k, w in probes.items() if claims.level(last[k], authors_metrics[k])]
+    off = [w for w in probes.values() if w not in level]
+    listed = report.series
+    if not off:
+        head = f"reads the class as the authors' checkpoint does, within a point, from {listed(level)}"
+    elif not level:
+        head = f"reads the class differently from the authors' checkpoint, by more than a point, from {listed(off)}"
+    else:
+        head = (f"reads the class as the authors' checkpoint does, within a point, from {listed(level)} but not "
+                f"from {listed(off)}")
+    return (f"At its last point the long run {head}, and its style share "
+            + ("has settled before the end." if settled else "is still moving at the end."))
+
+
 def length_findings(record: dict, recomputed: dict, authors_metrics: dict, paper_z: float) -> str:
-    """What the long run shows, from its curve: where each headline number starts and ends, where the style share
-    stops rising, and whether the page's recomputation equals the record's last point."""
+    """What the long run shows: one plain sentence (its end against the authors' checkpoint, and whether the style
+    share has settled), then its curve: where each headline number starts and ends, where the style share stops
+    moving, and whether the page's recomputation equals the record's last point."""
     its = sorted(int(k) for k in record["curve"])
     first, last = record["curve"][str(its[0])], record["curve"][str(its[-1])]
     move = lambda k: f"{first[k]:.1f} % at {its[0]:,} to {last[k]:.1f} % at {its[-1]:,}"  # noqa: E731
     same = all(recomputed.get(k) == v for k, v in last.items())
     p = plateau(record, "style_share")
-    return (f"From {its[0]:,} to {its[-1]:,} iterations the class read from sampled z goes from {move('zs_test')} "
+    return (_length_lead(last, authors_metrics, p < its[-1])
+            + f" From {its[0]:,} to {its[-1]:,} iterations the class read from sampled z goes from {move('zs_test')} "
             f"(the paper: {paper_z:.2f} %; the authors' checkpoint: {authors_metrics['zs_test']:.1f} %), from the "
             f"means from {move('z_test')} (checkpoint: {authors_metrics['z_test']:.1f} %), and from s from "
             f"{move('s_test')} (checkpoint: {authors_metrics['s_test']:.1f} %). The style's share of the swaps goes "

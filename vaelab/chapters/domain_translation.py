@@ -48,12 +48,13 @@ SHADOW = "5_o_Clock_Shadow"
 @dataclass(frozen=True)
 class Domain:
     owned: dict     # the attributes the translation changes, with their value in B (absent)
+    noun: str       # the attribute in a verdict's words
 
 
 #: runs are saved as weights/domain_translation/<domain>-s<seed>
-DOMAINS = {"glasses": Domain({"Eyeglasses": 0}),
-           "beard": Domain({"Mustache": 0, "Goatee": 0, "No_Beard": 1}),
-           "mouth": Domain({"Mouth_Slightly_Open": 0})}
+DOMAINS = {"glasses": Domain({"Eyeglasses": 0}, "the glasses"),
+           "beard": Domain({"Mustache": 0, "Goatee": 0, "No_Beard": 1}, "facial hair"),
+           "mouth": Domain({"Mouth_Slightly_Open": 0}, "an open mouth")}
 BOOK_DOMAINS = ("glasses", "beard")
 
 
@@ -186,14 +187,9 @@ def judge(params, D: dict, progress: bool = True) -> dict:
     profile = PROFILES[params.profile]
     tr, te = D["train"], D["test"]
     has_factors = "factors" in tr
-    torch.manual_seed(0)
-    model = FaceJudge(FaceJudgeConfig(attributes=tuple(D["attributes"]), n_factors=14 if has_factors else 0))
-    data = {"x": tr["x"].to(params.device), "attrs": tr["attrs"].to(params.device)}
+    data = {"x": tr["x"], "attrs": tr["attrs"]}
     if has_factors:
-        data["targets"] = factor_targets(tr["factors"]).to(params.device)
-    cfg = {"chapter": JUDGE_CHAPTER, "model_config": asdict(model.cfg), "dataset": D["dataset"],
-           "profile": params.profile, "iterations": profile.judge_iterations, "batch_size": profile.judge_batch,
-           "n_train": len(tr["x"]), "seed": 0, "storage": STORAGE}
+        data["targets"] = factor_targets(tr["factors"])
 
     def evaluate(m):
         r = m.read(te["x"])  # once: reading the test faces is most of the judge's evaluation
@@ -204,12 +200,16 @@ def judge(params, D: dict, progress: bool = True) -> dict:
             out["factor_mae"] = float((r["factors"] - factor_targets(te["factors"])).abs().mean())
         return out
 
-    model, rec, m = runs.obtain(
-        JUDGE_CHAPTER, f"resnet34-{D['dataset']}-s0", model, cfg, data, batch_size=profile.judge_batch,
-        iterations=profile.judge_iterations, seed=0, device=params.device, train=params.train,
-        save=params.profile != "smoke", evaluate=evaluate, progress=progress, storage=STORAGE,
-        log_every=max(profile.judge_iterations // 10, 1))
-    return {"model": model.cpu().eval(), "record": rec, "metrics": m}
+    declared = runs.Run(
+        key="judge", seed=0, name=f"resnet34-{D['dataset']}-s0",
+        build=lambda: FaceJudge(FaceJudgeConfig(attributes=tuple(D["attributes"]),
+                                                n_factors=14 if has_factors else 0)),
+        config=lambda m: {"chapter": JUDGE_CHAPTER, "model_config": asdict(m.cfg), "dataset": D["dataset"],
+                          "profile": params.profile, "iterations": profile.judge_iterations,
+                          "batch_size": profile.judge_batch, "n_train": len(tr["x"]), "seed": 0, "storage": STORAGE},
+        data=data, iterations=profile.judge_iterations, batch_size=profile.judge_batch, evaluate=evaluate,
+        options={"storage": STORAGE, "log_every": max(profile.judge_iterations // 10, 1)})
+    return runs.obtain_all(JUDGE_CHAPTER, [declared], params, progress)[("judge", 0)]
 
 
 def factor_mae_baseline(D: dict) -> float:
@@ -340,23 +340,19 @@ def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True, e
     ``evaluate_loaded=False`` loads committed runs without evaluating them (empty metrics); a trained run is
     always evaluated, so that its record holds its metrics."""
     profile = PROFILES[params.profile]
-    out = {}
-    for domain in domains:
+    out, dataset = {}, None if D["dataset"] == "toyfaces" else D["dataset"]
+    for domain in domains:   # one domain's tiled training pairs at a time (about 0.7 GB for the book's glasses)
         S = domain_sets(D, domain, profile)
-        train = {k: v.to(params.device) for k, v in S["train"].items()}
         kept = {k: v for k, v in S.items() if k != "train"}
-        for seed in params.seeds:
-            model = build(seed)
-            model, rec, metrics = runs.obtain(
-                CHAPTER, runs.run_name(domain, seed, None if D["dataset"] == "toyfaces" else D["dataset"]), model,
-                run_config(domain, model, params, S["n_train"], D["dataset"]), train,
-                batch_size=profile.batch_size, iterations=profile.iterations, seed=seed, device=params.device,
-                train=params.train, save=params.profile != "smoke", storage=STORAGE,
-                evaluate=(lambda m, S=S, s=seed, dm=domain: evaluate(m, S, J["model"], dm, D["attributes"], profile, s))
-                if evaluate_loaded or params.train else None,
-                progress=progress, log_every=max(profile.iterations // 20, 1))
-            out[(domain, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics, "sets": kept}
-        del S, train
+        runs.obtain_all(CHAPTER, [runs.Run(
+            key=domain, seed=seed, name=runs.run_name(domain, seed, dataset), build=lambda seed=seed: build(seed),
+            config=lambda m, n=S["n_train"]: run_config(domain, m, params, n, D["dataset"]), data=S["train"],
+            iterations=profile.iterations, batch_size=profile.batch_size,
+            evaluate=(lambda m, s=seed, S=S: evaluate(m, S, J["model"], domain, D["attributes"], profile, s))
+            if evaluate_loaded or params.train else None,
+            extra=lambda: {"sets": kept}, options={"storage": STORAGE}) for seed in params.seeds],
+            params, progress, into=out)
+        del S
     return out
 
 
@@ -387,30 +383,66 @@ def _ms(results, name, key, digits=1, unit=" %"):
     return report.cell(report.per_seed(results, name, key), digits) + unit
 
 
+def _relation(a, b) -> str:
+    """How per-seed MSEs ``a`` stand to ``b``: a direction only where the paired test finds one (or cannot test)."""
+    p = report.paired_p(a, b)
+    if np.isfinite(p) and p >= 0.05:
+        return "about as close to the truth as"
+    return "closer to the truth than" if np.mean(a) < np.mean(b) else "farther from the truth than"
+
+
 def _closer(results, name, key, ref, what: str) -> str:
     """"closer to the truth than <what> (a vs b, paired p …)" or "not closer …" from per-seed MSEs."""
     a, b = report.per_seed(results, name, key), report.per_seed(results, name, ref)
-    p, test = report.paired_p(a, b), report.paired_text(a, b)
-    if np.isfinite(p) and p >= 0.05:
-        rel = "about as close to the truth as"
+    return f"{_relation(a, b)} {what} ({np.mean(a):.4f} against {np.mean(b):.4f}, {report.paired_text(a, b)})"
+
+
+#: a translation succeeds "on most faces" where the judge sees it on more than this % (chance is 50 %)
+MOST = 50.0
+_JUDGED = {(True, True): "{} added and removed on most faces",
+           (True, False): "{} added on most faces but removed on at most half",
+           (False, True): "{} removed on most faces but added on at most half",
+           (False, False): "{} added and removed on at most half of the faces"}
+
+
+def _translation_lead(results: dict, domains) -> str:
+    """The verdict in words: whether the judge sees each attribute added and removed on most faces and, on
+    ToyFaces, how many whole-image translations land closer to the true one than the input's reconstruction."""
+    mean = lambda d, k: np.mean(report.per_seed(results, d, k))  # noqa: E731
+    judged = {d: (mean(d, "add_success") > MOST, mean(d, "remove_success") > MOST) for d in domains}
+    if len(set(judged.values())) == 1:
+        s = _JUDGED[judged[domains[0]]].format(report.series(_domain(d).noun for d in domains))
+        join = ", and "
     else:
-        rel = "closer to the truth than" if np.mean(a) < np.mean(b) else "farther from the truth than"
-    return f"{rel} {what} ({np.mean(a):.4f} against {np.mean(b):.4f}, {test})"
+        s = report.series(_JUDGED[v].format(_domain(d).noun) for d, v in judged.items())
+        join = "; "
+    pairs = [(report.per_seed(results, d, f"{k}_mse"), report.per_seed(results, d, f"{k}_recon_mse"))
+             for d in domains if report.per_seed(results, d, "add_mse") for k in ("add", "remove")]
+    if pairs:
+        k = sum(_relation(a, b).startswith("closer") for a, b in pairs)
+        what = "closer to the true translation than the input's own reconstruction does"
+        if k == len(pairs):
+            s += f"{join}on ToyFaces every translation lands {what}"
+        elif k == 0:
+            s += f"{'; but ' if join == '; ' else ', but '}on ToyFaces no translation lands {what}"
+        else:
+            s += f"{join}on ToyFaces {k} of the {len(pairs)} translations {'lands' if k == 1 else 'land'} {what}"
+    return "The judge sees " + s + "."
 
 
 def translation_findings(results: dict, domains=BOOK_DOMAINS) -> str:
-    """One paragraph per domain from the per-seed numbers: the judge's verdicts (beside its reading of the
-    model's own reconstructions), the distance to the true translation (beside the input's reconstruction,
-    which carries the same blur), and how far the other factors moved."""
+    """The verdict in one plain sentence (:func:`_translation_lead`), then one paragraph per domain from the
+    per-seed numbers: the judge's verdicts (beside its reading of the model's own reconstructions), the
+    distance to the true translation (beside the input's reconstruction, which carries the same blur), and how
+    far the other factors moved."""
     out = []
     mean = lambda d, k: np.mean(report.per_seed(results, d, k))  # noqa: E731
+    domains = [d for d in domains if report.per_seed(results, d, "add_success")]
     for d in domains:
-        if not report.per_seed(results, d, "add_success"):
-            continue
-        s = (f"{d}: the judge sees the attribute on {_ms(results, d, 'add_success')} of the faces it was added to "
-             f"and misses it on {_ms(results, d, 'remove_success')} of those it was removed from; it tells the two "
-             f"domains apart on {mean(d, 'judge_recon'):.1f} % of the model's own reconstructions and on "
-             f"{mean(d, 'judge_real'):.1f} % of the real faces")
+        s = (f"{d.capitalize()}: the judge sees the attribute on {_ms(results, d, 'add_success')} of the faces it "
+             f"was added to and misses it on {_ms(results, d, 'remove_success')} of those it was removed from; it "
+             f"tells the two domains apart on {mean(d, 'judge_recon'):.1f} % of the model's own reconstructions and "
+             f"on {mean(d, 'judge_real'):.1f} % of the real faces")
         if report.per_seed(results, d, "add_mse"):
             s += ("; adding the donor's specific code gives an image "
                   + _closer(results, d, "add_mse", "add_recon_mse", "the B face's own reconstruction")
@@ -426,20 +458,37 @@ def translation_findings(results: dict, domains=BOOK_DOMAINS) -> str:
                   f"reconstructions, {mean(d, 'drift_truth'):.3f} for the true translations and "
                   f"{mean(d, 'drift_unrelated'):.3f} between unrelated faces")
         out.append(s + ".")
-    return " ".join(out)
+    return " ".join([_translation_lead(results, domains), *out]) if out else ""
+
+
+_HOLDS = {"level": "no more", "below": "less", "above": "more"}
 
 
 def probe_findings(results: dict, domains=BOOK_DOMAINS) -> str:
-    """Does E2 hold the domain and E1 not (beyond what the content itself tells)?"""
-    out = []
+    """Does E2 hold the domain and E1 not (beyond what the content itself tells)? One plain sentence (E2 against
+    E1 seed by seed; E1 against the ground truth without the attribute), then each domain's numbers."""
+    out, better, held = [], {True: [], False: []}, {"level": [], "below": [], "above": []}
     for d in domains:
         sp, co, tr = (report.per_seed(results, d, k) for k in ("probe_specific", "probe_common", "probe_truth"))
         if not sp:
             continue
         p, test = report.paired_p(co, tr), report.paired_text(co, tr)
         level = np.isfinite(p) and p >= 0.05
-        rel = ("level with" if level else "below" if np.mean(co) < np.mean(tr) else "above") + \
-            f" the ground truth's {np.mean(tr):.1f} %"
-        out.append(f"{d}: a linear probe reads the domain from E2's code at {_ms(results, d, 'probe_specific')} "
-                   f"and from E1's at {_ms(results, d, 'probe_common')}, {rel} ({test}; chance is 50 %).")
-    return " ".join(out)
+        rel = "level" if level else "below" if np.mean(co) < np.mean(tr) else "above"
+        held[rel].append(d)
+        better[len(sp) == len(co) and all(a > b for a, b in zip(sp, co))].append(d)
+        out.append(f"{d.capitalize()}: a linear probe reads the domain from E2's code at "
+                   f"{_ms(results, d, 'probe_specific')} and from E1's at {_ms(results, d, 'probe_common')}, "
+                   f"{'level with' if level else rel} the ground truth's {np.mean(tr):.1f} % ({test}; chance is "
+                   f"50 %).")
+    if not out:
+        return ""
+    names = lambda ds: "the " + report.series(ds) + (" domains" if len(ds) > 1 else " domain")  # noqa: E731
+    yes, no = better[True], better[False]
+    lead = (f"A linear probe {'reads' if yes else 'does not read'} {names(yes or no)} better from E2's code than "
+            f"from E1's in every seed" + (f", but not {names(no)}" if yes and no else ""))
+    groups = [(_HOLDS[r], ds) for r, ds in held.items() if ds]
+    e1 = f"E1 holds {groups[0][0]} of {names(groups[0][1])} than the rest of the face tells"
+    if len(groups) > 1:
+        e1 += ", but " + report.series(f"{w} of {names(ds)}" for w, ds in groups[1:])
+    return " ".join([f"{lead}, and {e1}.", *out])

@@ -246,37 +246,60 @@ def _what(edit: str) -> str:
     return edit.split(" ", 1)[1]   # "add glasses" -> "glasses"
 
 
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
 def findings(R: dict) -> dict:
-    """The page's verdict (one sentence: who adds what the judge sees, and whether removing tells the methods
-    apart) and its details, from the numbers."""
+    """The page's verdict, one plain sentence (who adds what the judge sees; whether removing tells the methods
+    apart), and its details: the verdict's numbers, then the best two per edit and the edits closer to the truth
+    than their own reconstruction, all from the numbers."""
     import warnings
 
     ref = R[("reference", None)]
     adds = [n for n, e in EDITS.items() if e.value]
     removes = [n for n, e in EDITS.items() if not e.value]
     leaders = {n: best(R, n)[0] for n in adds}
+    top = max(_mean(R, m, f"success_{n}") for m in METHODS for n in adds)
+    named = None   # the one method the verdict names as the adder
     if len(set(leaders.values())) == 1:
         m = leaders[adds[0]]
         rest = max(_mean(R, o, f"success_{n}") for n in adds for o in METHODS if o != m)
         rates = " and ".join(f"{_what(n)} on {_mean(R, m, f'success_{n}'):.1f} %" for n in adds)
-        verdict = (f"{'Only ' + m if rest < ONLY_BELOW else m} adds attributes that the judge sees, "
-                   f"{rates} of the faces "
-                   f"(the other {len(METHODS) - 1} methods: at most {rest:.1f} %)")
+        numbers = f"{m} adds {rates} of the faces (the other {len(METHODS) - 1} methods: at most {rest:.1f} %)"
+        if top < ONLY_BELOW:
+            verdict = "No method adds attributes that the judge sees"
+        elif rest < ONLY_BELOW and min(_mean(R, m, f"success_{n}") for n in adds) >= ONLY_BELOW:
+            verdict, named = f"Only {m} adds attributes that the judge sees", m
+        else:
+            verdict, named = f"{m} leads every addition", m
     else:
-        verdict = "No method leads every addition: " + ", ".join(
-            f"{leaders[n]} adds {_what(n)} most often ({_mean(R, leaders[n], f'success_{n}'):.1f} %)" for n in adds)
+        verdict = "No method adds attributes that the judge sees" if top < ONLY_BELOW else \
+            "No method leads every addition"
+        numbers = ", ".join(f"{leaders[n]} adds {_what(n)} most often ({_mean(R, leaders[n], f'success_{n}'):.1f} %)"
+                            for n in adds)
+    numbers += "."
     blurred = [m for m in METHODS if all(_mean(R, m, f"recon_success_{n}") >= LOST_FROM for n in removes)]
     if blurred:
-        low = min(_mean(R, m, f"recon_success_{n}") for m in blurred for n in removes)
-        verdict += (f"; removing does not tell the methods apart, because {', '.join(blurred)} lose both "
-                    f"attributes in plain reconstruction too (at least {low:.1f} % of reconstructions judged without)")
         kept = [m for m in METHODS if m not in blurred]
+        if not kept:
+            who = "every method"
+        elif kept == [named]:
+            who = "the other " + (_WORDS[len(blurred)] if len(blurred) < len(_WORDS) else str(len(blurred)))
+        else:
+            who = report.series(blurred)
+        loses = "loses" if who == "every method" or len(blurred) == 1 else "lose"
+        verdict += (f", and removing cannot tell the methods apart, because {who} {loses} both attributes even in "
+                    "plain reconstruction")
+        low = min(_mean(R, m, f"recon_success_{n}") for m in blurred for n in removes)
+        numbers += (f" {report.series(blurred)} {'loses' if len(blurred) == 1 else 'lose'} both attributes in plain "
+                    f"reconstruction (at least {low:.1f} % of reconstructions judged without)")
         if kept:
-            verdict += ", while " + ", ".join(
+            numbers += ", while " + ", ".join(
                 f"{m} keeps them in reconstruction (at most "
                 f"{max(_mean(R, m, f'recon_success_{n}') for n in removes):.1f} % judged without) and removes them "
                 f"by the edit on " + " and ".join(f"{_mean(R, m, f'success_{n}'):.1f} %" for n in removes)
                 for m in kept)
+        numbers += "."
     verdict += "."
     per_edit = []
     for name in EDITS:
@@ -289,7 +312,7 @@ def findings(R: dict) -> dict:
         per_edit.append(f"{name}: {first} {np.mean(a):.1f} %, then {second} {np.mean(b):.1f} % ({sig}; the true "
                         f"edit {ref[name][TRUTH]['success']:.1f} %, no edit {ref[name][INPUT]['success']:.1f} %)")
     closer = [(m, n) for m in METHODS for n in EDITS if closer_than_reconstruction(R, m, n)]
-    details = "Judged success, best two: " + "; ".join(per_edit) + ". "
+    details = numbers + " Judged success, best two: " + "; ".join(per_edit) + ". "
     details += ("Closer to the true edit than its own reconstruction in every seed: "
                 + (", ".join(f"{m} ({n})" for m, n in closer) if closer else "no method on any edit") + ".")
     return {"verdict": verdict, "details": details}

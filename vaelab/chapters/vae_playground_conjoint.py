@@ -86,21 +86,21 @@ def judges(params, D: dict, progress: bool = True) -> dict:
     "runs": {("judge: digit", 0): {"record", ...}, ...}}`` (``runs`` for the provenance table)."""
     profile = PROFILES[params.profile]
     tr, te = judge_data(D, "train"), judge_data(D, "test")
-    out, metrics, recs = {}, {}, {}
-    for kind, n_classes in (("digit", 10), ("background", len(BACKGROUNDS))):
-        torch.manual_seed(0)
-        model = ImageClassifier(ImageClassifierConfig(n_classes=n_classes))
-        cfg = {"chapter": CHAPTER, "part": "judge", "model": kind, "model_config": asdict(model.cfg),
-               "profile": params.profile, "iterations": profile.judge_iterations, "n_train": len(tr["x"]), "seed": 0}
-        model, rec, m = runs.obtain(
-            CHAPTER, f"judge_{kind}", model, cfg,
-            {"x": tr["x"].to(params.device), "y": tr[kind].to(params.device)}, batch_size=JUDGE_BATCH,
-            iterations=profile.judge_iterations, seed=0, device=params.device, train=params.train,
-            save=params.profile != "smoke", evaluate=lambda c, k=kind: {"test_acc": c.cpu().accuracy(te["x"], te[k])},
-            progress=progress, log_every=max(profile.judge_iterations // 10, 1))
-        out[kind] = model.cpu().eval()
-        metrics[f"{kind}_acc"] = m.get("test_acc")  # none in the census (vaelab.check_weights)
-        recs[(f"judge: {kind}", 0)] = {"model": out[kind], "record": rec, "metrics": m}
+    declared = [runs.Run(
+        key=f"judge: {kind}", seed=0, name=f"judge_{kind}",
+        build=lambda n=n_classes: ImageClassifier(ImageClassifierConfig(n_classes=n)),
+        config=lambda m, kind=kind: {"chapter": CHAPTER, "part": "judge", "model": kind,
+                                     "model_config": asdict(m.cfg), "profile": params.profile,
+                                     "iterations": profile.judge_iterations, "n_train": len(tr["x"]), "seed": 0},
+        data={"x": tr["x"], "y": tr[kind]}, iterations=profile.judge_iterations, batch_size=JUDGE_BATCH,
+        evaluate=lambda c, k=kind: {"test_acc": c.cpu().accuracy(te["x"], te[k])},
+        options={"log_every": max(profile.judge_iterations // 10, 1)})
+        for kind, n_classes in (("digit", 10), ("background", len(BACKGROUNDS)))]
+    recs = runs.obtain_all(CHAPTER, declared, params, progress)
+    kinds = ("digit", "background")
+    out = {kind: recs[(f"judge: {kind}", 0)]["model"] for kind in kinds}
+    # no test accuracy in the census (vaelab.check_weights)
+    metrics = {f"{kind}_acc": recs[(f"judge: {kind}", 0)]["metrics"].get("test_acc") for kind in kinds}
     out["metrics"], out["runs"] = metrics, recs
     return out
 
@@ -201,20 +201,14 @@ def run_config(name: str, model, profile_name: str, seed: int) -> dict:
 def run(params, D: dict, J: dict, models=CONJOINT_MODELS, progress: bool = True) -> dict:
     """Train or load every (model, seed): ``{(model, seed): {"model", "record", "metrics"}}``."""
     profile = PROFILES[params.profile]
-    tr = {k: D["train"][k].to(params.device) for k in ("x0", "x1")}
-    out = {}
-    for seed in params.seeds:
-        for name in models:
-            torch.manual_seed(seed)
-            model = build(name, profile.conjoint_nets)
-            model, rec, metrics = runs.obtain(
-                CHAPTER, f"{SLUG[name]}-s{seed}", model, run_config(name, model, params.profile, seed), tr,
-                batch_size=profile.conjoint_batch, iterations=profile.conjoint_iterations, seed=seed,
-                device=params.device, train=params.train, save=params.profile != "smoke",
-                evaluate=lambda m: evaluate(m, D, J, profile, seed), progress=progress,
-                log_every=max(profile.conjoint_iterations // 20, 1))
-            out[(name, seed)] = {"model": model.cpu().eval(), "record": rec, "metrics": metrics}
-    return out
+    train = {k: D["train"][k] for k in ("x0", "x1")}
+    declared = [runs.Run(key=name, seed=seed, name=runs.run_name(SLUG[name], seed),
+                         build=lambda name=name: build(name, profile.conjoint_nets),
+                         config=lambda m, name=name, seed=seed: run_config(name, m, params.profile, seed),
+                         data=train, iterations=profile.conjoint_iterations, batch_size=profile.conjoint_batch,
+                         evaluate=lambda m, seed=seed: evaluate(m, D, J, profile, seed))
+                for seed in params.seeds for name in models]
+    return runs.obtain_all(CHAPTER, declared, params, progress)
 
 
 COLUMNS = {"excess0": "NLL - H(x0)", "excess1": "NLL - H(x1)", "recon_digit": "digit kept",
@@ -291,13 +285,62 @@ def transfer_curves(results: dict, profile: Profile, size=(11, 3)):
     return fig
 
 
+#: a transfer counts as better than the bare targets only this far above their score (the floor)
+FLOOR_MARGIN = 0.05
+
+
+def beats_floor(success: float, floor: float) -> bool:
+    """Whether a transfer success rate is better than leaving the target background as it is."""
+    return success >= floor + FLOOR_MARGIN
+
+
+def _background_level(acc: float) -> str:
+    """How much of dataset 0's background a probe reads off z0, in words: "all" from 90 % accuracy, "most" from
+    halfway between chance (one in N0 styles) and certainty, "little" below."""
+    return "all" if acc >= 0.9 else "most" if acc >= (1 + 1 / N0) / 2 else "little"
+
+
+def _lead(results: dict, profile: Profile) -> str:
+    """One plain sentence without numbers: whether each model's private code holds the background and whether
+    its last transfer pass beats the bare targets (:func:`beats_floor`), the models with the same verdict
+    named together."""
+    s = report.summary(results, CONJOINT_MODELS)
+    names = [m for m in CONJOINT_MODELS if f"{m}.recon_digit" in s]
+    if not names:
+        return ""
+    K = profile.transfer_iterations
+    level = {m: _background_level(s[f"{m}.probe_private0_background0"]) for m in names}
+    works = {m: beats_floor(s[f"{m}.transfer{K}_both"], s[f"{m}.floor_both"]) for m in names}
+    good, bad = [m for m in names if works[m]], [m for m in names if not works[m]]
+    verb = {"all": ("holds the background", "holds it"), "most": ("mostly holds the background", "mostly holds it"),
+            "little": ("holds little of the background", "holds little of it")}
+    groups = [(lv, [m for m in names if level[m] == lv]) for lv in verb if any(level[m] == lv for m in names)]
+    uniform = len(groups) == 1 and not (good and bad)  # one verdict for all: the models are named once, up front
+
+    def where(group):
+        return "" if uniform else "in both models" if len(group) == 2 else f"in the {group[0]}"
+
+    code = " and ".join(f"{verb[lv][i > 0]} {where(g)}".strip() for i, (lv, g) in enumerate(groups))
+    same = "leaving the target background as it is"
+    transfer = (f"{where(bad)} background transfer does no better than {same}" if not good else
+                f"{where(good)} background transfer beats {same}" if not bad else
+                f"background transfer beats {same} only {where(good)}").strip()
+    holds_all, holds_none = all(level[m] != "little" for m in names), all(level[m] == "little" for m in names)
+    conj = "but" if (holds_all and not good) or (holds_none and not bad) else "and"
+    intro = ("At this training length the private code" if not uniform else
+             f"At this training length the {names[0]}'s private code" if len(names) == 1 else
+             "In both models, at this training length, the private code")
+    return f"{intro} {code}, {conj} {transfer}."
+
+
 def findings(results: dict, J: dict, profile: Profile) -> str:
-    """The conjoint verdict, worded from the per-seed numbers: the transfer is read against its floor (the
-    judges' verdict on the bare targets) and its ceiling (how often the digit survives plain
+    """The conjoint verdict: :func:`_lead`, then the per-seed numbers. The transfer is read against its floor
+    (the judges' verdict on the bare targets) and its ceiling (how often the digit survives plain
     reconstruction); the change from the first to the last pass uses a paired t-test over seeds."""
     s = report.summary(results, CONJOINT_MODELS)
     K = profile.transfer_iterations
-    parts = [f"On real test images the digit judge is right {J['metrics']['digit_acc']:.1%} of the time and "
+    parts = [_lead(results, profile),
+             f"On real test images the digit judge is right {J['metrics']['digit_acc']:.1%} of the time and "
              f"the background judge {J['metrics']['background_acc']:.1%}."]
     for name in CONJOINT_MODELS:
         if f"{name}.recon_digit" not in s:
@@ -322,7 +365,4 @@ def findings(results: dict, J: dict, profile: Profile) -> str:
             f"source digit on {g(f'transfer{K}_digit'):.1%} of the results. For scale, the bare targets "
             f"themselves, with no digit drawn, would score {g('floor_both'):.1%}, and the digit survives plain "
             f"reconstruction {g('recon_digit'):.1%} of the time.")
-        if g(f"transfer{K}_both") < g("floor_both") + 0.05:
-            parts.append(f"So at this training length {name}'s transfer is no better than drawing the target "
-                         f"background alone.")
-    return " ".join(parts)
+    return " ".join(t for t in parts if t)

@@ -93,14 +93,29 @@ def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
     return curves.table(loaded, PANELS, digits)
 
 
+#: the transfer counts as still moving when its last three curve points spread over more than this
+SETTLED = 0.01
+
+
 def findings(loaded: dict) -> str:
-    """Whether the transfer and the private code's content still move at the curve's end, from the curve."""
+    """Per curve run, one plain sentence first: whether training longer lifts the last transfer pass above the
+    bare targets (:func:`~vaelab.chapters.vae_playground_conjoint.beats_floor`) and whether it still moves over
+    the curve's last three points (:data:`SETTLED`); then the curve's numbers."""
     out = []
     for name, r in loaded.items():
         c = r["record"]["curve"]
         b, e = curves.at(c, BOOK), c[-1]
+        was, now = (vc.beats_floor(p["transfer4_both"], p["floor_both"]) for p in (b, e))
+        same = "leaving the target background as it is"
+        effect = {(False, False): f"does not lift the {name}'s background transfer above {same}",
+                  (False, True): f"lifts the {name}'s background transfer above {same}",
+                  (True, False): f"drops the {name}'s background transfer to no better than {same}",
+                  (True, True): f"keeps the {name}'s background transfer above {same}"}[was, now]
+        moving = curves.last_range(c, "transfer4_both") > SETTLED
         out.append(
-            f"{name}: from the book's {BOOK:,} iterations to {e['iter']:,}, the fourth transfer pass succeeds on "
+            f"Training {e['iter'] / BOOK:.0f} times longer {effect}, and the transfer "
+            f"{'has not settled' if moving else 'has levelled off'}. From the book's {BOOK:,} iterations to "
+            f"{e['iter']:,}, the fourth transfer pass succeeds on "
             f"{b['transfer4_both']:.1%} → {e['transfer4_both']:.1%} (the bare targets alone {e['floor_both']:.1%}), "
             f"the private code z0 reads the background at {b['probe_private0_background0']:.1%} → "
             f"{e['probe_private0_background0']:.1%} and the digit at {b['probe_private0_digit']:.1%} → "

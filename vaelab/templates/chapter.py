@@ -5,7 +5,7 @@ their numbers in the paper), the reference code it follows and where it deviates
 ``vaelab/templates/chapter.py`` (``python -m vaelab.new_chapter``): one model, a Gaussian VAE on the labelled
 swiss roll, trained or loaded per seed and evaluated on the test draw. Replace the models, the data and the
 evaluation with the chapter's own and keep the shape: ``PROFILES``, ``build``, ``run_config``, ``evaluate``,
-``run``, ``table``, ``findings``.
+``declare``, ``run``, ``table``, ``findings``.
 """
 from __future__ import annotations
 
@@ -56,22 +56,23 @@ def evaluate(model, D: dict) -> dict:
     return {"recon_mse": float(((model.reconstruct(te["x"], te["y"]) - te["x"]) ** 2).mean())}
 
 
-def run(params, progress: bool = True) -> dict:
-    """Train or load every (model, seed): ``{(model, seed): {"model", "record", "metrics"}}``."""
+def declare(params) -> list:
+    """The chapter's runs: one :class:`vaelab.runs.Run` per (model, seed), each with its own data draw."""
     profile = PROFILES[params.profile]
-    out = {}
+    declared = []
     for seed in params.seeds:
         D = swissroll.splits(profile.n_train, profile.n_test, seed=seed)
-        for name in MODELS:
-            torch.manual_seed(seed)
-            model = build(name)
-            model, rec, metrics = runs.obtain(
-                CHAPTER, f"{name.lower()}-s{seed}", model, run_config(name, model, params.profile, seed),
-                {k: v.to(params.device) for k, v in D["train"].items()}, batch_size=profile.batch_size,
-                iterations=profile.iterations, seed=seed, device=params.device, train=params.train,
-                save=params.profile != "smoke", evaluate=lambda m: evaluate(m, D), progress=progress)
-            out[(name, seed)] = {"model": model, "record": rec, "metrics": metrics}
-    return out
+        declared += [runs.Run(key=name, seed=seed, name=runs.run_name(name.lower(), seed),
+                              build=lambda n=name: build(n),
+                              config=lambda m, n=name, s=seed: run_config(n, m, params.profile, s),
+                              data=D["train"], iterations=profile.iterations, batch_size=profile.batch_size,
+                              evaluate=lambda m, D=D: evaluate(m, D)) for name in MODELS]
+    return declared
+
+
+def run(params, progress: bool = True) -> dict:
+    """Train or load every declared run: ``{(model, seed): {"model", "record", "metrics"}}``."""
+    return runs.obtain_all(CHAPTER, declare(params), params, progress)
 
 
 COLUMNS = {"recon_mse": "recon MSE"}
