@@ -95,9 +95,9 @@ page: $(STAMP)
 	$(BIN)/papermill --cwd book book/$(C).ipynb _build/pages/$(C).ipynb $(ARGS)
 
 # one module's command line with the pins above in effect (long runs whose numbers a page recomputes refuse to
-# run without them): make run M=vaelab.chapters.toy_csvae_length ARGS='--total 200000 --names CSVAE'
+# run without them): make run M=vaelab.chapters.toy_csvae.length ARGS='--total 200000 --names CSVAE'
 run: $(STAMP)
-	@if [ -z "$(M)" ]; then echo "M=<module>: say which module to run, e.g. M=vaelab.chapters.toy_csvae_length"; exit 2; fi
+	@if [ -z "$(M)" ]; then echo "M=<module>: say which module to run, e.g. M=vaelab.chapters.toy_csvae.length"; exit 2; fi
 	$(BIN)/python -m $(M) $(ARGS)
 
 html: $(STAMP)

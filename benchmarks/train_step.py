@@ -32,7 +32,7 @@ from vaelab.chapters import celeba_csvae as cc
 from vaelab.chapters import cycle_vae as cv
 from vaelab.chapters import toy_csvae as toy
 from vaelab.chapters import vae_playground as vp
-from vaelab.chapters import vae_playground_conjoint as vc
+from vaelab.chapters.vae_playground import conjoint as vc
 from vaelab.data import swissroll
 from vaelab.models import content
 from vaelab.train import Trainer

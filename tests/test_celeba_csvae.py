@@ -4,7 +4,7 @@ import torch
 
 from vaelab.chapters import celeba_csvae as cc
 from vaelab.chapters import domain_translation as dt
-from vaelab.chapters import celeba_csvae_tables as ct
+from vaelab.chapters.celeba_csvae import tables as ct
 from vaelab.models.conv_csvae import ConvCSVAE, ConvCSVAEConfig
 from vaelab.models.conv_cvae import ConvCondVAE, ConvCondVAEConfig
 from vaelab.models.conv_vae import ConvVAE, ConvVAEConfig, attribute_directions, copy_convolutions

@@ -12,7 +12,7 @@ import torch
 
 from vaelab import REPO
 from vaelab.chapters import cycle_vae as cv
-from vaelab.chapters.cycle_vae_reed import reed_data
+from vaelab.chapters.cycle_vae.reed import reed_data
 from notebook_text import output_text
 
 CHARACTERS = (4, 7, 10, 13)   # Reed's character numbers (sprites_<k>.mat); trainidx lists them

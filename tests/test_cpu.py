@@ -60,11 +60,11 @@ def test_a_long_run_refuses_to_start_when_numpy_loaded_before_its_pins():
     environment, cpu.LATE names them and require_pins stops the run, naming the command to use; with them
     exported (as the Makefile does) the run goes on."""
     code = ("import sys, vaelab; from vaelab import cpu; print(sorted(cpu.LATE));"
-            "cpu.require_pins('vaelab.chapters.toy_csvae_length', '--total 5')")
+            "cpu.require_pins('vaelab.chapters.toy_csvae.length', '--total 5')")
     env = {k: v for k, v in __import__("os").environ.items() if k not in cpu.PINS and k != cpu.OPT_OUT}
     bare = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO)
     assert bare.returncode == 1 and "could pin NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE," in bare.stderr
-    assert "make run M=vaelab.chapters.toy_csvae_length ARGS='--total 5'" in bare.stderr
+    assert "make run M=vaelab.chapters.toy_csvae.length ARGS='--total 5'" in bare.stderr
     pinned = subprocess.run([sys.executable, "-c", code], env={**env, **cpu.PINS}, capture_output=True, text=True,
                             cwd=REPO)
     assert pinned.returncode == 0 and pinned.stdout.strip() == "[]", pinned.stderr

@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from vaelab.chapters import cycle_vae as cv
-from vaelab.chapters import cycle_vae_figures as cf
-from vaelab.chapters import cycle_vae_findings as cvf
+from vaelab.chapters.cycle_vae import figures as cf
+from vaelab.chapters.cycle_vae import findings as cvf
 from vaelab.data import sprites
 from vaelab.data import mnist
 from vaelab.metrics.probes import fit_probe
-from vaelab.models.cyclevae import CycleVAE, CycleVAEConfig, load_reference_checkpoint
+from vaelab.models.cycle_vae import CycleVAE, CycleVAEConfig, load_reference_checkpoint
 
 
 def test_partners_share_the_label_and_are_never_the_image_itself():

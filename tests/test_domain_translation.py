@@ -9,7 +9,7 @@ from vaelab import params
 from vaelab.chapters import domain_translation as dt
 from vaelab.data import celeba, toyfaces
 from vaelab.metrics.face_judge import FaceJudge, FaceJudgeConfig, factor_targets, target_names
-from vaelab.models.content import to_input
+from vaelab.models.domain_translation import to_input
 
 
 def reference_split(lines, config):

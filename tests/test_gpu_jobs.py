@@ -9,7 +9,7 @@ import torch
 
 from vaelab import gpu_jobs, runs
 from vaelab.chapters import cycle_vae as cv
-from vaelab.chapters import cycle_vae_length as cvl
+from vaelab.chapters.cycle_vae import length as cvl
 
 TINY = gpu_jobs.Run("MNIST 16/16", 0, 12, (5, 12), "mnist16")
 
@@ -132,7 +132,7 @@ def test_length_findings_state_the_ends_the_plateau_and_the_recomputation():
 
 
 def test_convergence_figure_has_a_panel_per_group_on_a_log_axis():
-    from vaelab.chapters import cycle_vae_figures as cf
+    from vaelab.chapters.cycle_vae import figures as cf
     fig = cf.convergence(_record([5.0, 10.0, 20.0, 20.5, 21.0]), {"z_test": 67.0, "zs_test": 16.6}, 17.56)
     assert len(fig.axes) == len(cf.CURVE_PANELS)
     assert all(ax.get_xscale() == "log" for ax in fig.axes)

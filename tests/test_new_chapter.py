@@ -14,6 +14,7 @@ from vaelab.new_chapter import create, main
 def test_the_template_chapter_runs_its_smoke_profile(tmp_path):
     weights = {p: p.stat().st_mtime_ns for p in (REPO / "weights").rglob("*") if p.is_file()}
     module, page = create("my_method", 'My "method" against a $\\beta$-VAE', into=tmp_path)
+    assert module == tmp_path / "my_method" / "__init__.py"  # a chapter is a package
     assert 'CHAPTER = "my_method"' in module.read_text() and "__CHAPTER__" not in module.read_text()
     assert ast.get_docstring(ast.parse(module.read_text())).startswith('My "method" against a $\\beta$-VAE.')
     out = tmp_path / "executed.ipynb"

@@ -1,11 +1,11 @@
-"""The toy chapter's convergence curves (vaelab.chapters.toy_csvae_length): the curve run trains what the page
+"""The toy chapter's convergence curves (vaelab.chapters.toy_csvae.length): the curve run trains what the page
 trains, its record round-trips through the committed-weights rules, and the verdict's helpers on known cases."""
 import pytest
 import torch
 
 from vaelab import runs, weights
 from vaelab.chapters import toy_csvae as toy
-from vaelab.chapters import toy_csvae_length as length
+from vaelab.chapters.toy_csvae import length as length
 from vaelab.train import Trainer
 
 

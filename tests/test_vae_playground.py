@@ -6,8 +6,8 @@ import torch
 
 from vaelab import report
 from vaelab.chapters import vae_playground as vp
-from vaelab.chapters import vae_playground_conjoint as vc
-from vaelab.chapters import vae_playground_length as vl
+from vaelab.chapters.vae_playground import conjoint as vc
+from vaelab.chapters.vae_playground import length as vl
 from vaelab.data import backgrounds
 from vaelab.metrics.image_classifier import ImageClassifier, ImageClassifierConfig
 from vaelab.models.avb import AVB

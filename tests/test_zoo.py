@@ -11,7 +11,7 @@ from vaelab.chapters import cycle_vae as cv
 from vaelab.chapters import domain_translation as dt
 from vaelab.chapters import toy_csvae as toy
 from vaelab.chapters import vae_playground as vp
-from vaelab.chapters import vae_playground_conjoint as vc
+from vaelab.chapters.vae_playground import conjoint as vc
 
 
 def test_list_has_every_committed_record_with_its_hash():

@@ -130,7 +130,9 @@ def command(argv, *, module: str, description: str, names, total: int, threads: 
 
     from . import cpu
 
-    ap = argparse.ArgumentParser(description=description)
+    if module == "__main__":  # run as python -m: name the module as the reader typed it
+        module = getattr(sys.modules["__main__"].__spec__, "name", module)
+    ap = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     ap.add_argument("--total", type=int, default=total)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--names", nargs="+", default=list(names), choices=list(choices or names))

@@ -10,7 +10,7 @@ trains a run on the CPU, one after another, and ends with the weights of the cha
 
 Commands: ``python -m vaelab.gpu_jobs worker --run KEY --work DIR [--device cpu] [--minutes M]`` trains one run
 (resuming from DIR); ``train --out DIR --minutes M`` runs the whole job on CUDA; ``python -m vaelab.gpu_jobs
-import DIR`` evaluates what came back and saves it where the page finds it (:mod:`vaelab.chapters.cycle_vae_length`).
+import DIR`` evaluates what came back and saves it where the page finds it (:mod:`vaelab.chapters.cycle_vae.length`).
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def curve_points(total: int, lr_drop_at: float = 0.8) -> tuple:
 
 
 def _job() -> list[Run]:
-    from .models.cyclevae import reference_iterations
+    from .models.cycle_vae import reference_iterations
     full = reference_iterations()  # 93,700: the reference's 100 epochs
     curve, few = curve_points(full), (3000, 20_000, int(round(0.8 * full)), full)
     runs = []
@@ -98,7 +98,7 @@ def train_run(run: Run, work: Path, device="cpu", minutes: float | None = None, 
     ``run.json`` at the end; with ``minutes``, a checkpoint ``ckpt.pt`` when the time is up (a second call resumes
     from it). Returns the ``run.json`` record."""
     from .chapters import cycle_vae as cv
-    from .models.cyclevae import lr_schedule
+    from .models.cycle_vae import lr_schedule
     t_begin = time.time()
     folder = Path(work) / run.key
     folder.mkdir(parents=True, exist_ok=True)
@@ -247,7 +247,7 @@ def main(argv=None) -> int:
             return 2
         train_job(a.out, a.minutes, a.work)
         return 0
-    from .chapters import cycle_vae_length
+    from .chapters.cycle_vae import length as cycle_vae_length
     cpu.require_pins("vaelab.gpu_jobs", f"import {a.folder}")
     torch.set_num_threads(2)  # the page's: its recomputation of the final weights must equal the record's
     print("saved:", ", ".join(cycle_vae_length.import_runs(a.folder, overwrite=a.overwrite)) or "nothing")

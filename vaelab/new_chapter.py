@@ -1,6 +1,6 @@
 """Start a chapter from the template: ``python -m vaelab.new_chapter NAME "Title"`` writes
-``vaelab/chapters/NAME.py`` and ``book/NAME.ipynb`` (``--into DIR`` writes both into DIR instead, to try it
-out); then follow CONTRIBUTING.md's "Adding a chapter". Nothing existing is overwritten."""
+the chapter's package ``vaelab/chapters/NAME/`` and ``book/NAME.ipynb`` (``--into DIR`` writes both into DIR
+instead, to try it out); then follow CONTRIBUTING.md's "Adding a chapter". Nothing existing is overwritten."""
 from __future__ import annotations
 
 import argparse
@@ -17,22 +17,23 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def create(name: str, title: str, into: Path | None = None) -> tuple[Path, Path]:
-    """Write the chapter module and its notebook; returns their paths. ``into``: one folder for both, the
-    notebook importing the module from its own folder (papermill ``--cwd`` there)."""
+    """Write the chapter's package (its ``__init__.py``) and its notebook; returns their paths. ``into``: one
+    folder for both, the notebook importing the package from its own folder (papermill ``--cwd`` there)."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
         raise ValueError(f"chapter name {name!r}: use lower-case letters, digits and underscores, starting "
                          "with a letter (it names the module, the notebook and the weights folder)")
     if '"""' in title:
         raise ValueError(f'the title {title!r} holds """, which would end the module docstring')
     if into is None:
-        module, page = REPO / "vaelab" / "chapters" / f"{name}.py", REPO / "book" / f"{name}.ipynb"
-        taken = [*(REPO / "book").glob(f"{name}.*"), REPO / "weights" / name]  # a page, or another's weights
+        module, page = REPO / "vaelab" / "chapters" / name / "__init__.py", REPO / "book" / f"{name}.ipynb"
+        taken = [*(REPO / "book").glob(f"{name}.*"), REPO / "weights" / name,  # a page, or another's weights
+                 module.parent, module.parent.with_suffix(".py")]              # a chapter package or module
     else:
-        module, page = Path(into) / f"{name}.py", Path(into) / f"{name}.ipynb"
+        module, page = Path(into) / name / "__init__.py", Path(into) / f"{name}.ipynb"
         if importlib.util.find_spec(name) is not None:
             raise ValueError(f"chapter name {name!r} is an importable module already; the page in {into} would "
                              "import that one")
-        taken = []
+        taken = [module.parent]
     for p in (module, page, *taken):
         if p.exists():
             raise FileExistsError(f"{p} exists; choose another chapter name")

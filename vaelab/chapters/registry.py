@@ -24,7 +24,7 @@ def pages(toc=TOC) -> list[str]:
 
 def toy_csvae(P, progress: bool = False) -> dict:
     from . import toy_csvae as toy
-    from . import toy_csvae_length as length
+    from .toy_csvae import length as length
     out = toy.run(P, progress=progress)
     if P.profile == "book":  # the committed curve runs the page draws (seed 0; loaded, never trained)
         out.update({("length", name): r for name, r in length.load_all(None).items()})
@@ -42,7 +42,7 @@ def celeba_csvae(P, progress: bool = False) -> dict:
 
 def cycle_vae(P, progress: bool = False) -> dict:
     from . import cycle_vae as cv
-    from . import cycle_vae_length as cvl
+    from .cycle_vae import length as cvl
     sprites = P.extra.get("sprites", "toysprites")
     D = cv.load_data(("mnist", "sprites"), cv.PROFILES[P.profile], P.data_root, sprites)
     out = cv.run(P, cv.experiments(sprites), D=D, progress=progress)
@@ -55,8 +55,8 @@ def cycle_vae(P, progress: bool = False) -> dict:
 
 def vae_playground(P, progress: bool = False) -> dict:
     from . import vae_playground as vp
-    from . import vae_playground_conjoint as vc
-    from . import vae_playground_length as vl
+    from .vae_playground import conjoint as vc
+    from .vae_playground import length as vl
     R = vp.run_points(P, progress=progress)
     D = vc.data(vp.PROFILES[P.profile], root=P.data_root / "mnist")
     J = vc.judges(P, D, progress=progress)
@@ -81,7 +81,7 @@ def domain_translation(P, progress: bool = False) -> dict:
     J = dt.judge(P, D, progress=progress)
     out = {("judge", 0): J, **dt.run(P, D, J, progress=progress)}
     if P.profile == "book" and dataset == "toyfaces":  # the committed curve runs the page draws (loaded, never trained)
-        from . import domain_translation_length as dl
+        from .domain_translation import length as dl
         out.update({("length", d): r for d, r in dl.load_all(D, None).items()})
     return out
 

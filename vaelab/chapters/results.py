@@ -78,7 +78,7 @@ def cycle_vae(results: dict, profile_name: str = "book", sprites: str = "toyspri
 def vae_playground(points: dict, conjoint: dict, profile_name: str = "book") -> "pd.DataFrame":  # noqa: F821
     """AVB's four points (log p(x) against its closed-form optimum −log 4) and the conjoint models' split."""
     from . import vae_playground as ch
-    from . import vae_playground_conjoint as cj
+    from .vae_playground import conjoint as cj
 
     p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
     pts = _length(p.points_iterations, ref.points_iterations)
@@ -196,11 +196,11 @@ def _seeds(n: int) -> str:
 
 def toy_csvae_claims(results: dict, long_runs: dict) -> list:
     """Klys et al.'s swiss-roll claims and the slides' conclusion on the toy, decided from the book's three seeds
-    and the seed-0 runs at the reference's length (``toy_csvae_length.load_all``)."""
+    and the seed-0 runs at the reference's length (``toy_csvae.length.load_all``)."""
     import numpy as np
 
     from .. import claims
-    from . import toy_csvae_length as length
+    from .toy_csvae import length as length
 
     fig, n = f"{NO_NUMBER} (figure only)", len(report.per_seed(results, "CSVAE", "mi_z"))
     book = f"{length.BOOK:,} iterations, {_seeds(n)}"
@@ -261,7 +261,7 @@ MEASURABLE_BITS = 0.01
 
 def cycle_vae_claims(results: dict, authors: dict, long_run: dict | None) -> list:
     """Jha et al.'s Table 1 and their swap and ablation claims, decided from the book's seeds, the run at the
-    reference's length (``cycle_vae_length.load``) and the authors' released model measured by the same probes."""
+    reference's length (``cycle_vae.length.load``) and the authors' released model measured by the same probes."""
     import numpy as np
 
     from .. import claims
@@ -376,13 +376,13 @@ def celeba_csvae_claims(results: dict, profile_name: str = "book") -> list:
 def vae_playground_claims(points: dict, conjoint: dict, profile_name: str = "book",
                           long_runs: dict | None = None) -> list:
     """AVB's four-point claim and the reference README's two claims on the conjoint models; ``long_runs``: the
-    committed curve runs (:func:`vaelab.chapters.vae_playground_length.load_all`), whose end points must agree
+    committed curve runs (:func:`vaelab.chapters.vae_playground.length.load_all`), whose end points must agree
     and whose curves say whether the metric still moves."""
     import numpy as np
 
     from .. import claims
     from . import vae_playground as ch
-    from . import vae_playground_conjoint as cj
+    from .vae_playground import conjoint as cj
 
     p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
     long_runs = long_runs or {}
@@ -509,7 +509,7 @@ def acai_claims(results: dict, profile_name: str = "book") -> list:
 def domain_translation_claims(results: dict, profile_name: str = "book", long_runs: dict | None = None) -> list:
     """Press et al.'s content transfer on the book's two splits: the translations the judge sees, their distance
     to the true translation, and the split of the domain between E2 and E1. ``long_runs``: the committed curve runs
-    (:func:`vaelab.chapters.domain_translation_length.load_all`), whose end points must agree too and whose curves
+    (:func:`vaelab.chapters.domain_translation.length.load_all`), whose end points must agree too and whose curves
     say whether a failing number still moves."""
     import numpy as np
 

@@ -24,14 +24,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .. import claims, report, runs
-from ..data import lines, mnist
-from ..metrics.interpolation import line_eval
-from ..metrics.probes import train_probe
-from ..models import acai as acai_models
-from ..models import ae_baselines as base
-from ..models import ltae
-from ..nets import channels_last
+from ... import claims, report, runs
+from ...data import lines, mnist
+from ...metrics.interpolation import line_eval
+from ...metrics.probes import train_probe
+from ...models import acai as acai_models
+from ...models import ae_baselines as base
+from ...models import ltae
+from ...nets import channels_last
 
 CHAPTER = "acai"
 

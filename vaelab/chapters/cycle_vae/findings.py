@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import claims, report
-from .cycle_vae import ABLATION, EXPERIMENTS, KNOWN, NO_TEST, PAPER, TABLE_EXPERIMENTS, chance
+from ... import claims, report
+from . import ABLATION, EXPERIMENTS, KNOWN, NO_TEST, PAPER, TABLE_EXPERIMENTS, chance
 
 def _ms(results, name, key):
     v = report.per_seed(results, name, key)

@@ -7,7 +7,7 @@ The reference (alexlyzhov/latent-subspaces, csvae_toy) trains 2,300 epochs of 10
 first 20,000 iterations are what the chapter's ``run`` trains) and records the metrics at each point, so that the
 page can show where each metric stops moving.
 
-``make run M=vaelab.chapters.toy_csvae_length ARGS='--total 200000 --names CSVAE CondVAE'`` (the Makefile's CPU
+``make run M=vaelab.chapters.toy_csvae.length ARGS='--total 200000 --names CSVAE CondVAE'`` (the Makefile's CPU
 pins: the page recomputes the last point) trains into
 ``checkpoints/toy_curves/`` (ignored by git), resuming from the checkpoint an interrupted run left there;
 ``--save`` then saves each finished run under ``weights/toy_csvae/<model>-<total>-s<seed>`` with its curve in the
@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import REPO, curves, runs, weights
-from ..data import swissroll
-from ..metrics.mi import ba_lower_bound
-from ..report import per_seed, sd
-from ..train import Trainer
-from . import toy_csvae as toy
+from ... import REPO, curves, runs, weights
+from ...data import swissroll
+from ...metrics.mi import ba_lower_bound
+from ...report import per_seed, sd
+from ...train import Trainer
+from .. import toy_csvae as toy
 
 #: where curve runs train (ignored by git)
 WORK = REPO / "checkpoints" / "toy_curves"
@@ -241,7 +241,7 @@ def findings(loaded: dict, book: dict, D: dict, seed: int = 0) -> str:
 def figure(loaded: dict):
     """Flip success, I(y;z), I(y;w) and recon MSE against iterations, the book's and the reference's lengths
     marked."""
-    from .. import plots
+    from ... import plots
     curves = {name: r["record"]["curve"] for name, r in loaded.items()}
     return plots.convergence(curves, [("flip", "flip success (balanced)"), ("mi_z", "I(y; z), bits"),
                                       ("mi_w", "I(y; w), bits"), ("recon_mse", "recon MSE (test)")],

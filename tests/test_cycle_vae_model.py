@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vaelab.metrics.probes import Classifier, fit_probe
-from vaelab.models.cyclevae import (REFERENCE_DIR, CycleVAE, CycleVAEConfig, load_reference_checkpoint,
+from vaelab.models.cycle_vae import (REFERENCE_DIR, CycleVAE, CycleVAEConfig, load_reference_checkpoint,
                                     load_reference_state_dicts, lr_schedule, reference_iterations, verify_reference)
 from vaelab.train import Trainer
 

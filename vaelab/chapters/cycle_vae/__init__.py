@@ -1,10 +1,10 @@
 """The cycle-consistent VAE (Jha, Anand, Singh, Veeravasarapu, ECCV'18): profiles, data, training and the
-paper's classification table. Figures: :mod:`vaelab.chapters.cycle_vae_figures`.
+paper's classification table. Figures: :mod:`vaelab.chapters.cycle_vae.figures`.
 
 Experiments (:data:`EXPERIMENTS`): MNIST at (z, s) = (16, 16) and (64, 64) with the reference's nets,
 ToySprites (:mod:`vaelab.data.sprites`) in place of Reed's 2D Sprites at the paper's (512, 64), and the
 ablation without the reverse cycle at MNIST (16, 16). :data:`REED` is the sprite experiment on Reed's real
-2D Sprites for readers who have them (:mod:`vaelab.chapters.cycle_vae_reed`; the page's ``sprites="reed"``).
+2D Sprites for readers who have them (:mod:`vaelab.chapters.cycle_vae.reed`; the page's ``sprites="reed"``).
 
 Metrics (:func:`evaluate`), on held-out images:
 
@@ -30,12 +30,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .. import report, runs
-from ..data import mnist, sprites
-from ..data.pairs import partners
-from ..metrics.image_classifier import ImageClassifier, ImageClassifierConfig
-from ..metrics.probes import fit_probe
-from ..models.cyclevae import CycleVAE, CycleVAEConfig, load_reference_checkpoint, lr_schedule, reference_iterations
+from ... import report, runs
+from ...data import mnist, sprites
+from ...data.pairs import partners
+from ...metrics.image_classifier import ImageClassifier, ImageClassifierConfig
+from ...metrics.probes import fit_probe
+from ...models.cycle_vae import CycleVAE, CycleVAEConfig, load_reference_checkpoint, lr_schedule, reference_iterations
 
 CHAPTER = "cycle_vae"
 
@@ -58,7 +58,7 @@ EXPERIMENTS = {
 TABLE_EXPERIMENTS = ("MNIST 16/16", "MNIST 64/64", "ToySprites 512/64")
 ABLATION = ("MNIST 16/16", "MNIST 16/16, no reverse cycle")
 #: the same sprite experiment on Reed et al.'s real 2D Sprites (page parameter ``sprites="reed"``; data:
-#: :mod:`vaelab.chapters.cycle_vae_reed`); its weights are ``reed-s<seed>``, never ToySprites'
+#: :mod:`vaelab.chapters.cycle_vae.reed`); its weights are ``reed-s<seed>``, never ToySprites'
 REED = "2D Sprites 512/64"
 KNOWN = {**EXPERIMENTS, REED: Experiment("sprites", 512, 64, True, "reed")}
 SPRITE_SETS = {"toysprites": "ToySprites 512/64", "reed": REED}
@@ -149,7 +149,7 @@ def load_data(datasets, profile: Profile, data_root, sprites: str = "toysprites"
         out["mnist"] = mnist_data(profile, root=data_root / "mnist")
     if "sprites" in datasets:
         if sprites == "reed":
-            from .cycle_vae_reed import reed_data
+            from .reed import reed_data
             out["sprites"] = reed_data(profile, data_root)
         else:
             out["sprites"] = sprites_data(profile)

@@ -1,5 +1,5 @@
 """CSVAE against CondVAE, CondVAE-info and a VAE on faces (Klys, Snell, Zemel, NeurIPS'18, CelebA), after
-alexlyzhov/latent-subspaces and its slides. Figures: :mod:`vaelab.chapters.celeba_csvae_figures`.
+alexlyzhov/latent-subspaces and its slides. Figures: :mod:`vaelab.chapters.celeba_csvae.figures`.
 
 Every model is conditioned on the seven attributes of the slides' experiments (:data:`LABELS`). Per seed the
 VAE trains first; CSVAE, CondVAE and CondVAE-info copy its convolutions
@@ -32,15 +32,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .. import runs
-from ..data import toyfaces
-from ..metrics import disentanglement as dis
-from ..metrics.face_judge import factor_targets
-from ..models.conv_csvae import ConvCSVAE, ConvCSVAEConfig
-from ..models.conv_cvae import ConvCondVAE, ConvCondVAEConfig
-from ..models.conv_vae import ConvVAE, ConvVAEConfig, attribute_directions, copy_convolutions
-from ..nets import ConvDecoder, channels_last
-from .shared import chunks, mse
+from ... import runs
+from ...data import toyfaces
+from ...metrics import disentanglement as dis
+from ...metrics.face_judge import factor_targets
+from ...models.conv_csvae import ConvCSVAE, ConvCSVAEConfig
+from ...models.conv_cvae import ConvCondVAE, ConvCondVAEConfig
+from ...models.conv_vae import ConvVAE, ConvVAEConfig, attribute_directions, copy_convolutions
+from ...nets import ConvDecoder, channels_last
+from ..shared import chunks, mse
 
 CHAPTER = "celeba_csvae"
 LABELS = ("Eyeglasses", "Smiling", "Male", "Heavy_Makeup", "Wearing_Lipstick", "Receding_Hairline", "Mustache")
@@ -229,7 +229,7 @@ def kl_terms(model, x, y) -> dict:
     """Mean KL per face (nats) of the posterior to its prior on the faces given: ``kl_z`` for the VAE's and the
     CondVAEs' latent and the CSVAE's z, ``kl_w`` for the CSVAE's w against p(w | y). How much each part of the
     latent carries."""
-    from ..losses import gaussian_kl
+    from ...losses import gaussian_kl
 
     out = {"kl_z": [], "kl_w": []}
     for i in range(0, len(x), 256):

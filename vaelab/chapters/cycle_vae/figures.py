@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .. import plots
-from .cycle_vae import codes, sprite_truth, swaps  # noqa: F401  (sprite_truth: re-exported for the page)
+from ... import plots
+from . import codes, sprite_truth, swaps  # noqa: F401  (sprite_truth: re-exported for the page)
 
 
 def _framed(top: torch.Tensor, left: torch.Tensor, body: torch.Tensor) -> torch.Tensor:
@@ -86,7 +86,7 @@ def loss_curves(results: dict, names, seed: int):
 def sprite_colourings(te: dict, n: int) -> dict:
     """The t-SNE colourings of the first ``n`` test sprites: one part of the identity (hair) and one
     unspecified factor (ToySprites' direction; Reed's viewpoint, the cell's index within its action)."""
-    from ..data import sprites
+    from ...data import sprites
 
     if "direction" in te:  # ToySprites: the generator's factors
         hair = sprites.identity_factors(te["y"][:n])["hair"]

@@ -1,5 +1,5 @@
 """Content/attribute disentanglement by domain translation (Press, Galanti, Benaim, Wolf, ICLR'19): domains,
-data, the face judge, training and the numbers. Figures: :mod:`vaelab.chapters.domain_translation_figures`.
+data, the face judge, training and the numbers. Figures: :mod:`vaelab.chapters.domain_translation.figures`.
 
 Domains (:data:`DOMAINS`) as the reference's ``preprocess.py`` (oripress/ContentDisentanglement): ``glasses``,
 A = Eyeglasses, B = the rest; ``beard``, A = Male, no 5_o_Clock_Shadow and (Mustache or Goatee or not
@@ -33,12 +33,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import report, runs
-from ..data import toyfaces
-from ..metrics.face_judge import FaceJudge, FaceJudgeConfig, factor_targets
-from ..metrics.probes import train_probe
-from ..models.content import ContentConfig, ContentDisentanglement, domain_data, to_unit
-from .shared import chunks, from_uint8, mse
+from ... import report, runs
+from ...data import toyfaces
+from ...metrics.face_judge import FaceJudge, FaceJudgeConfig, factor_targets
+from ...metrics.probes import train_probe
+from ...models.domain_translation import ContentConfig, ContentDisentanglement, domain_data, to_unit
+from ..shared import chunks, from_uint8, mse
 
 CHAPTER = "domain_translation"
 JUDGE_CHAPTER = "face_judge"   # shared with the CelebA chapter
@@ -141,7 +141,7 @@ def load_data(profile: Profile, dataset: str = "toyfaces", data_root=None, progr
                                "factors": {f: v[m] for f, v in d["factors"].items()}}
         return {**out, "attributes": toyfaces.ATTRIBUTES, "dataset": dataset}
     if dataset == "celeba":
-        from ..data import celeba
+        from ...data import celeba
 
         names = (*toyfaces.ATTRIBUTES, SHADOW)
         root = celeba.find_root(Path(data_root if data_root is not None else "data") / "celeba")

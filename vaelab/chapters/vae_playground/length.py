@@ -1,9 +1,9 @@
 """The conjoint models' convergence curve: seed 0 trained past the book's 1,500 iterations, with the chapter's own
-:func:`~vaelab.chapters.vae_playground_conjoint.evaluate` at log-spaced points (:mod:`vaelab.curves`).
+:func:`~vaelab.chapters.vae_playground.conjoint.evaluate` at log-spaced points (:mod:`vaelab.curves`).
 
 The reference (conjoint_experiments.py) trains 499,000 iterations; the book 1,500. The headline is the iterative
 background transfer (the source digit on the target background, as the two judges see it) and the probes on the
-private codes. ``make run M=vaelab.chapters.vae_playground_length`` trains into
+private codes. ``make run M=vaelab.chapters.vae_playground.length`` trains into
 ``checkpoints/vae_playground_curves/`` (ignored by git), resuming an interrupted run; ``--save`` saves it under
 ``weights/vae_playground/<model>-<total>-s<seed>`` with its curve in the record, where :func:`load` finds it.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .. import REPO, curves, params, runs, weights
-from . import vae_playground_conjoint as vc
-from .vae_playground import CHAPTER, PROFILES
+from ... import REPO, curves, params, runs, weights
+from . import conjoint as vc
+from . import CHAPTER, PROFILES
 
 WORK = REPO / "checkpoints" / "vae_playground_curves"
 BOOK = PROFILES["book"].conjoint_iterations
@@ -99,7 +99,7 @@ SETTLED = 0.01
 
 def findings(loaded: dict) -> str:
     """Per curve run, one plain sentence first: whether training longer lifts the last transfer pass above the
-    bare targets (:func:`~vaelab.chapters.vae_playground_conjoint.beats_floor`) and whether it still moves over
+    bare targets (:func:`~vaelab.chapters.vae_playground.conjoint.beats_floor`) and whether it still moves over
     the curve's last three points (:data:`SETTLED`); then the curve's numbers."""
     out = []
     for name, r in loaded.items():

@@ -13,15 +13,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .. import report, runs
-from ..report import per_seed, sd, welch_p
-from ..data import swissroll
-from ..losses import reparameterize
-from ..metrics.mi import entropy_bits
-from ..metrics.probes import train_probe
-from ..models.csvae import CSVAE, CSVAEConfig
-from ..models.cvae import CondVAE, CondVAEConfig
-from ..models.vae import VAE, VAEConfig
+from ... import report, runs
+from ...report import per_seed, sd, welch_p
+from ...data import swissroll
+from ...losses import reparameterize
+from ...metrics.mi import entropy_bits
+from ...metrics.probes import train_probe
+from ...models.csvae import CSVAE, CSVAEConfig
+from ...models.cvae import CondVAE, CondVAEConfig
+from ...models.vae import VAE, VAEConfig
 
 CHAPTER = "toy_csvae"
 MODELS = ("VAE", "CondVAE", "CondVAE-info", "CSVAE", "CSVAE-noadv", "CSVAE-strongadv")

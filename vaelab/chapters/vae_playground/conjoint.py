@@ -22,14 +22,14 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-from .. import report, runs
-from ..data import backgrounds
-from ..metrics.image_classifier import ImageClassifier, ImageClassifierConfig
-from ..metrics.probes import train_probe
-from ..models.bernoulli_vae import bernoulli_log_prob
-from ..models.conjoint import (DATASET_STYLES, ConjointAVB, ConjointAVBConfig, ConjointVAE, ConjointVAEConfig,
+from ... import report, runs
+from ...data import backgrounds
+from ...metrics.image_classifier import ImageClassifier, ImageClassifierConfig
+from ...metrics.probes import train_probe
+from ...models.bernoulli_vae import bernoulli_log_prob
+from ...models.conjoint import (DATASET_STYLES, ConjointAVB, ConjointAVBConfig, ConjointVAE, ConjointVAEConfig,
                                paired_data)
-from .vae_playground import CHAPTER, PROFILES, Profile
+from . import CHAPTER, PROFILES, Profile
 
 CONJOINT_MODELS = ("Conjoint VAE", "Conjoint AVB")
 SLUG = {"Conjoint VAE": "conjoint_vae", "Conjoint AVB": "conjoint_avb"}

@@ -6,9 +6,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .. import plots
-from ..metrics.interpolation import closest_line
-from .acai import key
+from ... import plots
+from ...metrics.interpolation import closest_line
+from . import key
 
 
 def strips(results: dict, names, x0: torch.Tensor, x1: torch.Tensor, seed: int, steps: int = 16,

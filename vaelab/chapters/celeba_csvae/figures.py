@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from .. import plots
-from . import celeba_csvae as cc
+from ... import plots
+from .. import celeba_csvae as cc
 
 
 def _entry(R, name, seed):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from .. import claims, report, runs, weights
-from ..gpu_jobs import JOB, Run, read_run, unpack
-from . import cycle_vae as cv
+from ... import claims, report, runs, weights
+from ...gpu_jobs import JOB, Run, read_run, unpack
+from .. import cycle_vae as cv
 
 #: the page's convergence run: MNIST 16/16, seed 0, the reference's 93,700 iterations
 CURVE_RUN = next(r for r in JOB if r.experiment == "MNIST 16/16" and r.seed == 0)
@@ -60,7 +60,7 @@ def _cached(run: Run, folder: Path, it: int, state: dict, D: dict, digit_judge) 
 
 
 def _judge():
-    from .. import params
+    from ... import params
     P = params.validate(profile="book", train=False, device="cpu")
     D = cv.load_data({"mnist"}, cv.PROFILES["book"], P.data_root)
     return cv.judge(P, D, progress=False)["model"], P

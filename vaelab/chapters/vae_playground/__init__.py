@@ -3,7 +3,7 @@ conjoint (siamese) autoencoders with shared and private latents on MNIST with ba
 
 After the seeds' gdikov/vae-playground and Mescheder, Nowozin, Geiger, "Adversarial Variational Bayes"
 (ICML'17, arXiv 1701.04722), Section 6.1. This module holds the profiles and the four-point part;
-:mod:`vaelab.chapters.vae_playground_conjoint` holds the conjoint part.
+:mod:`vaelab.chapters.vae_playground.conjoint` holds the conjoint part.
 
 Four-point metrics (:func:`points_evaluate`), all in nats per data point, averaged over the four points:
 
@@ -26,10 +26,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .. import report, runs
-from ..metrics.divergence import kl_to_standard_normal
-from ..models.avb import AVB, AVBConfig
-from ..models.bernoulli_vae import BernoulliVAE, BernoulliVAEConfig, bernoulli_log_prob
+from ... import report, runs
+from ...metrics.divergence import kl_to_standard_normal
+from ...models.avb import AVB, AVBConfig
+from ...models.bernoulli_vae import BernoulliVAE, BernoulliVAEConfig, bernoulli_log_prob
 
 CHAPTER = "vae_playground"
 POINT_MODELS = ("VAE", "AVB")

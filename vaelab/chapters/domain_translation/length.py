@@ -5,7 +5,7 @@ with the chapter's own :func:`~vaelab.chapters.domain_translation.evaluate` at l
 The reference (oripress/ContentDisentanglement ``train.py``) trains 1,250,000 iterations; the book 3,000. The
 headline is what the face judge sees: the attribute added to B faces and removed from A faces, beside the
 reconstruction error and the domain probes on the two codes. Every point is evaluated on the model rounded to
-float16, as the page loads it. ``make run M=vaelab.chapters.domain_translation_length`` trains into
+float16, as the page loads it. ``make run M=vaelab.chapters.domain_translation.length`` trains into
 ``checkpoints/domain_translation_curves/`` (ignored by git), resuming an interrupted run; ``ARGS='--save'`` saves
 the finished runs under ``weights/domain_translation/<domain>-<total>-s<seed>``, where :func:`load_all` finds them.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import REPO, curves, params, runs, weights
-from . import domain_translation as dt
+from ... import REPO, curves, params, runs, weights
+from .. import domain_translation as dt
 
 CHAPTER = dt.CHAPTER
 WORK = REPO / "checkpoints" / "domain_translation_curves"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from .. import plots
-from ..models.content import to_unit
-from .domain_translation import donors, strongest, truths
-from .shared import from_uint8
+from ... import plots
+from ...models.domain_translation import to_unit
+from . import donors, strongest, truths
+from ..shared import from_uint8
 
 
 def add_remove(model, S: dict, domain: str, names, seed: int, n: int = 10, title: str = ""):

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import report
-from ..models.content import to_unit
-from ..nets import ConvDecoder, channels_last
-from . import celeba_csvae as cc
-from . import domain_translation as dt
-from .shared import chunks
+from ... import report
+from ...models.domain_translation import to_unit
+from ...nets import ConvDecoder, channels_last
+from .. import celeba_csvae as cc
+from .. import domain_translation as dt
+from ..shared import chunks
 
 PRESS = "Press et al."
 METHODS = (*cc.MODELS, PRESS)
@@ -332,7 +332,7 @@ def lengths(R: dict) -> str:
 # --------------------------------------------------------------------------------------------- figures
 def figure(R: dict, seed: int, per_edit: int = 3):
     """One row per method (seed ``seed``) under the inputs and the true edits: ``per_edit`` faces per edit."""
-    from ..plots import image_rows
+    from ...plots import image_rows
 
     E, ref = R[("sets", None)], R[("reference", None)]
     cut = lambda t: t[:per_edit]  # noqa: E731

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaelab.models.content import ContentConfig, ContentDisentanglement, domain_data, to_input
+from vaelab.models.domain_translation import ContentConfig, ContentDisentanglement, domain_data, to_input
 from vaelab.train import Trainer
 
 torch.set_num_threads(1)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..data.pairs import partners  # the same pairing as MNIST's: another frame of the same character
-from ..data.reed_sprites import REED_ATTRIBUTES, load_reed
+from ...data.pairs import partners  # the same pairing as MNIST's: another frame of the same character
+from ...data.reed_sprites import REED_ATTRIBUTES, load_reed
 
 
 def reed_data(profile, root) -> dict:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import report
-from . import celeba_csvae as cc
+from ... import report
+from .. import celeba_csvae as cc
 
 EDIT_COLUMNS = {"success": "judged success %", "flips": "other attributes flipped %",
                 "drift": "factor drift", "truth_mse": "MSE to the true edit",
