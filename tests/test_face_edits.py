@@ -2,6 +2,7 @@
 none, and ToyFaces' true edit changes the face only where the attribute is drawn."""
 import torch
 
+from vaelab import runs
 from vaelab.chapters import celeba_csvae as cc
 from vaelab.chapters import domain_translation as dt
 from vaelab.chapters import face_edits as fe
@@ -67,7 +68,7 @@ def test_sets_refuse_data_without_ground_truth():
 def _results(adder, blurred, add=80.0, others=1.0):
     """Three seeds per method: ``adder`` adds (``add`` % judged success, the rest ``others`` %), everyone removes,
     and the methods in ``blurred`` lose the attributes in plain reconstruction (97 % judged without)."""
-    R = {}
+    R = runs.Results()
     for m in fe.METHODS:
         for seed in range(3):
             met = {}
@@ -77,7 +78,7 @@ def _results(adder, blurred, add=80.0, others=1.0):
                             f"recon_success_{name}": 97.0 if m in blurred and not e.value else 5.0,
                             f"mse_{name}": 0.01, f"recon_mse_{name}": 0.02 if m == "CSVAE" else 0.005})
             R[(m, seed)] = {"metrics": met}
-    R[("reference", None)] = {n: {fe.TRUTH: {"success": 100.0}, fe.INPUT: {"success": 0.0}} for n in fe.EDITS}
+    R.extra["reference"] = {n: {fe.TRUTH: {"success": 100.0}, fe.INPUT: {"success": 0.0}} for n in fe.EDITS}
     return R
 
 

@@ -2,15 +2,17 @@
 and the adversary's sentence open with one plain sentence that says it, the numbers after it."""
 import math
 
+from vaelab import runs
 from vaelab.chapters import toy_csvae as toy
 
 
 def toy_results(z, noadv, w=0.57, mi_x=0.565, h_y=0.577, bce=None):
     """Per-seed metrics: CSVAE's I(y;w) = w and I(y;z) = z[i], CSVAE-noadv's I(y;z) = noadv[i]; the VAE and
     CondVAE-info fixed; the adversary's last cross-entropy ``bce`` nats where given."""
-    R = {}
+    R = runs.Results()
+    R.extra["data"] = {}
     for i, (zi, ni) in enumerate(zip(z, noadv)):
-        R[("data", i)] = {"metrics": {"h_y": h_y, "mi_x": mi_x}}
+        R.extra["data"][i] = {"metrics": {"h_y": h_y, "mi_x": mi_x}}
         R[("VAE", i)] = {"metrics": {"mi_z": 0.5}}
         R[("CondVAE-info", i)] = {"metrics": {"mi_z": 0.06}}
         R[("CSVAE", i)] = {"metrics": {"mi_w": w, "mi_z": zi},

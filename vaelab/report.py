@@ -1,7 +1,7 @@
 """Tables and statistics that every chapter writes from its results.
 
-A chapter's ``results`` maps ``(model name, seed)`` to ``{"model", "record", "metrics"}``; entries
-whose name is not a model (for example ``("data", seed)``) are skipped where a model is meant.
+A chapter's ``results`` (:class:`vaelab.runs.Results`) maps ``(model name, seed)`` to ``{"model", "record",
+"metrics"}``; a function asked for one name reads only that name's entries.
 """
 from __future__ import annotations
 

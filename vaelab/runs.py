@@ -139,6 +139,15 @@ def obtain(chapter: str, name: str, model: torch.nn.Module, run_config: dict, da
     return model, record, metrics
 
 
+class Results(dict):
+    """A chapter's runs, ``{(key, seed): {"model", "record", "metrics", ...}}``: every key is a run. What the
+    chapter's evaluation shares beside them (its data draws, its evaluation sets) lives in ``extra``."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.extra = {}
+
+
 @dataclass
 class Run:
     """One declared run of a chapter: everything :func:`obtain_all` needs to train it or load it."""
@@ -155,13 +164,13 @@ class Run:
     options: dict = field(default_factory=dict)  # obtain's other arguments: lr_schedule, storage, log_every
 
 
-def obtain_all(chapter: str, declared, params, progress: bool = True, into: dict | None = None) -> dict:
+def obtain_all(chapter: str, declared, params, progress: bool = True, into: dict | None = None) -> Results:
     """Train or load every declared run, in order: ``{(key, seed): {"model", "record", "metrics", ...}}``.
 
     The one train-or-load loop of the book: it seeds torch before each build, saves every run except the
     smoke profile's, and logs twenty times per run unless a run says otherwise. ``into`` is the dict to fill
     (a later run's ``build`` may read an earlier run's entry from it)."""
-    out = {} if into is None else into
+    out = Results() if into is None else into
     on_device = {}
     for run in declared:
         if id(run.data) not in on_device:

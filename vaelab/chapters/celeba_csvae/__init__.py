@@ -338,7 +338,7 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref) -> dict:
 # ----------------------------------------------------------------------------------------------- runs
 def run(params, D: dict, J: dict, models=MODELS, progress: bool = True, evaluate_loaded: bool = True) -> dict:
     """Train or load every (model, seed): ``{(model, seed): {"model", "record", "metrics", "directions"}}``
-    plus ``("sets", None)``: the evaluation sets. ``evaluate_loaded=False`` loads committed runs without
+    with the evaluation sets in ``extra["sets"]``. ``evaluate_loaded=False`` loads committed runs without
     evaluating them (empty metrics, no directions: for another page that scores the models its own way); a
     trained run is always evaluated, so that its record holds its metrics."""
     profile = PROFILES[params.profile]
@@ -350,7 +350,7 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True, evaluate
     judge = J["model"]
     scored = evaluate_loaded or params.train
     ref = reference(S, judge, names) if scored else None
-    out, declared, dataset = {}, [], None if D["dataset"] == "toyfaces" else D["dataset"]
+    out, declared, dataset = runs.Results(), [], None if D["dataset"] == "toyfaces" else D["dataset"]
     for seed in params.seeds:
         for name in ("VAE", *[m for m in models if m != "VAE"]):
             found = {}   # the VAE's directions, computed once by the evaluation, kept for the figures
@@ -375,5 +375,5 @@ def run(params, D: dict, J: dict, models=MODELS, progress: bool = True, evaluate
                 data=data, iterations=iters, batch_size=profile.batch_size, evaluate=evaluate_ if scored else None,
                 extra=lambda found=found: {"directions": found.get("directions")}, options={"storage": STORAGE}))
     runs.obtain_all(CHAPTER, declared, params, progress, into=out)   # in order: each seed's VAE before the others
-    out[("sets", None)] = S
+    out.extra["sets"] = S
     return out

@@ -17,7 +17,7 @@ def _entry(R, name, seed):
 
 def edits(R: dict, experiment: str, names, seed: int, models=cc.MODELS, n: int = 10):
     """The first ``n`` source faces of ``experiment``, each model's edit and, on ToyFaces, the true edit."""
-    S, exp = R[("sets", None)], cc.EXPERIMENTS[experiment]
+    S, exp = R.extra["sets"], cc.EXPERIMENTS[experiment]
     P = S[experiment]
     x = P["x"][:n]
     y = cc.labels(P, names)[:n]
@@ -36,7 +36,7 @@ def edits(R: dict, experiment: str, names, seed: int, models=cc.MODELS, n: int =
 
 def interpolation(R: dict, names, seed: int, models=cc.MODELS, n: int = 3):
     """For each model, ``n`` faces without glasses moved towards glasses in :data:`cc.INTERP_STEPS` steps."""
-    P = R[("sets", None)]["eyeglasses"]
+    P = R.extra["sets"]["eyeglasses"]
     x, y = P["x"][:n], cc.labels(P, names)[:n]
     col = cc.LABELS.index("Eyeglasses")
     rows, labels = [], []
@@ -50,7 +50,7 @@ def interpolation(R: dict, names, seed: int, models=cc.MODELS, n: int = 3):
 
 
 def reconstructions(R: dict, names, seed: int, models=cc.MODELS, n: int = 10):
-    T = R[("sets", None)]["test"]
+    T = R.extra["sets"]["test"]
     x, y = T["x"][:n], cc.labels(T, names)[:n]
     rows = [cc.unit_interval(x)] + [cc.unit_interval(_entry(R, m, seed)["model"].reconstruct(x, y)) for m in models]
     return plots.image_rows(rows, ["input", *models], f"test faces and their reconstructions (seed {seed})")
@@ -60,7 +60,7 @@ def subspaces(R: dict, names, seed: int, max_points: int = 800):
     """The CSVAE's w_i (2 dimensions per attribute) on test faces, coloured by the attribute's label, with the
     means of its two learned priors p(w_i | y_i = 0) and p(w_i | y_i = 1) marked."""
     m = _entry(R, "CSVAE", seed)["model"]
-    T = R[("sets", None)]["dis_test"]
+    T = R.extra["sets"]["dis_test"]
     y = cc.labels(T, names)[:max_points]
     w = m.latents(T["x"][:max_points], y)["w"].view(len(y), len(cc.LABELS), -1)
     fig, axes = plt.subplots(1, len(cc.LABELS), figsize=(2.3 * len(cc.LABELS), 2.5))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ... import report
+from ... import report, runs
 from ...models.domain_translation import to_unit
 from ...nets import ConvDecoder, channels_last
 from .. import celeba_csvae as cc
@@ -176,7 +176,8 @@ def evaluate(method: str, model, E: dict, ref: dict, judge, names, seed: int, di
 
 def run(params, D: dict, J: dict, progress: bool = True) -> dict:
     """Load (or, with ``train``, train) every method's runs through its own chapter and score them:
-    ``{(method, seed): {"metrics", "images", "record"}}`` plus ``("sets", None)`` and ``("reference", None)``."""
+    ``{(method, seed): {"metrics", "images", "record"}}``, with the edit sets and the true edits' and plain
+    reconstructions' scores in ``extra["sets"]`` and ``extra["reference"]``."""
     names = D["attributes"]
     E = sets(D, cc.PROFILES[params.profile].n_eval)
     ref = reference(E, J["model"], names)
@@ -184,7 +185,7 @@ def run(params, D: dict, J: dict, progress: bool = True) -> dict:
     domains = sorted({e.domain for e in EDITS.values()})
     press = dt.run(params, D, J, domains=domains, progress=progress, evaluate_loaded=False)
     prof = cc.PROFILES[params.profile]
-    out = {}
+    out = runs.Results()
     for seed in params.seeds:
         for method in METHODS:
             if method == PRESS:
@@ -196,7 +197,7 @@ def run(params, D: dict, J: dict, progress: bool = True) -> dict:
                 directions = cc.directions_for(model, D, prof)
             out[(method, seed)] = {**evaluate(method, model, E, ref, J["model"], names, seed, directions),
                                    "record": record}
-    out[("sets", None)], out[("reference", None)] = E, ref
+    out.extra["sets"], out.extra["reference"] = E, ref
     return out
 
 
@@ -205,7 +206,7 @@ def table(R: dict):
     """One row per (edit, method) with the two reference rows, one column per metric: mean ± sd over seeds."""
     import pandas as pd
 
-    ref = R[("reference", None)]
+    ref = R.extra["reference"]
     rows = {}
     for name in EDITS:
         for method in METHODS:
@@ -223,7 +224,7 @@ def table(R: dict):
 
 def counts(R: dict) -> dict:
     """Test faces per edit."""
-    return {name: len(S["faces"]["x"]) for name, S in R[("sets", None)].items()}
+    return {name: len(S["faces"]["x"]) for name, S in R.extra["sets"].items()}
 
 
 def _mean(R, method, key) -> float:
@@ -255,7 +256,7 @@ def findings(R: dict) -> dict:
     than their own reconstruction, all from the numbers."""
     import warnings
 
-    ref = R[("reference", None)]
+    ref = R.extra["reference"]
     adds = [n for n, e in EDITS.items() if e.value]
     removes = [n for n, e in EDITS.items() if not e.value]
     leaders = {n: best(R, n)[0] for n in adds}
@@ -334,7 +335,7 @@ def figure(R: dict, seed: int, per_edit: int = 3):
     """One row per method (seed ``seed``) under the inputs and the true edits: ``per_edit`` faces per edit."""
     from ...plots import image_rows
 
-    E, ref = R[("sets", None)], R[("reference", None)]
+    E, ref = R.extra["sets"], R.extra["reference"]
     cut = lambda t: t[:per_edit]  # noqa: E731
     rows = [torch.cat([cut(E[n]["faces"]["x"]).float() / 255 for n in EDITS]),
             torch.cat([cut(ref[n]["truth"]) for n in EDITS])]

@@ -125,13 +125,14 @@ def separability(D: dict, profile: Profile, seed: int) -> dict:
 
 
 def run(params, models=MODELS, progress: bool = True) -> dict:
-    """Train or load every (model, seed); returns ``{(model, seed): {"model", "record", "metrics"}}``
-    and ``{("data", seed): {...}}`` for each seed's data and separability."""
+    """Train or load every (model, seed): ``{(model, seed): {"model", "record", "metrics"}}``, with each seed's
+    data and separability in ``extra["data"][seed]``."""
     profile = PROFILES[params.profile]
-    out, declared = {}, []
+    out, declared = runs.Results(), []
+    out.extra["data"] = {}
     for seed in params.seeds:
         D = data(profile, seed)
-        out[("data", seed)] = {"data": D, "metrics": separability(D, profile, seed)}
+        out.extra["data"][seed] = {"data": D, "metrics": separability(D, profile, seed)}
         train = {"x": D["train"]["x"], "y": D["train"]["y"]}
         declared += [runs.Run(
             key=name, seed=seed, name=runs.run_name(SLUG[name], seed), build=lambda name=name: build(name),
@@ -152,13 +153,15 @@ def table(results: dict, models=MODELS, digits: int = 3):
 
 
 def summary(results: dict, models=MODELS) -> dict:
-    """Means (``"<model>.<metric>"``) and sample standard deviations (``"….std"``) over seeds."""
-    return report.summary(results, list(models) + ["data"])
+    """Means (``"<model>.<metric>"``) and sample standard deviations (``"….std"``) over seeds; the probe on x
+    itself as ``"data.<metric>"``."""
+    data = {("data", seed): d for seed, d in results.extra.get("data", {}).items()}
+    return {**report.summary(results, models), **report.summary(data, ["data"])}
 
 
 def latent_panels(results: dict, seed: int) -> list:
     """(title, codes, labels) for every model's latent planes on the test draw of ``seed``."""
-    te = results[("data", seed)]["data"]["test"]
+    te = results.extra["data"][seed]["data"]["test"]
     panels = []
     for name in MODELS:
         if (name, seed) not in results:
@@ -172,7 +175,7 @@ def latent_panels(results: dict, seed: int) -> list:
 
 
 def flip_pairs(results: dict, seed: int) -> list:
-    te = results[("data", seed)]["data"]["test"]
+    te = results.extra["data"][seed]["data"]["test"]
     out = []
     for name in MODELS:
         if (name, seed) in results and hasattr(results[(name, seed)]["model"], "transfer"):
@@ -185,7 +188,7 @@ def adversary_reads(results: dict, name: str = "CSVAE") -> dict:
     """What the adversary itself reads off z at the end of training: its cross-entropy (last logged
     interval, nats, mean over seeds) against the label's entropy H(y) in nats."""
     bce = [r["record"]["history"][-1]["adversary/bce"] for (m, _), r in results.items() if m == name]
-    h = [r["metrics"]["h_y"] * math.log(2) for (m, _), r in results.items() if m == "data"]
+    h = [d["metrics"]["h_y"] * math.log(2) for d in results.extra["data"].values()]
     return {"bce_nats": float(np.mean(bce)), "h_y_nats": float(np.mean(h)),
             "bits": float((np.mean(h) - np.mean(bce)) / math.log(2))}
 
