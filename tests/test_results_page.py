@@ -49,3 +49,16 @@ def test_every_inline_glue_from_another_page_is_glued_by_it():
         assert doc, f"book/results.md: {{glue:text}} of {key!r} names no page (write page::key:s)"
         page = json.loads((REPO / "book" / doc).read_text(encoding="utf-8"))
         assert key in glued_keys(page), f"book/results.md pastes {key!r} from {doc}, which does not glue it"
+
+
+def test_the_results_page_pastes_the_claims_of_every_page_in_the_registry():
+    """A chapter added to book/_toc.yml whose page decides claims must have its table on the results page."""
+    from vaelab.chapters import registry
+
+    pasted_docs = {doc for key, doc in pasted((REPO / "book" / "results.md").read_text(encoding="utf-8"))
+                   if key == "claims_table"}
+    deciding = [p for p in registry.pages() if (REPO / "book" / f"{p}.ipynb").exists()
+                and "claims_table" in glued_keys(json.loads((REPO / "book" / f"{p}.ipynb").read_text()))]
+    assert len(deciding) >= 6
+    missing = [p for p in deciding if f"{p}.ipynb" not in pasted_docs]
+    assert not missing, f"book/results.md pastes no claims table from {', '.join(missing)}"
