@@ -573,7 +573,7 @@ def domain_translation_claims(results: dict, profile_name: str = "book", long_ru
 
 
 #: a domain-translation curve is flat where its last three points lie within this many points (of a % rate)
-DT_CURVE_FLAT = 2.0
+DT_CURVE_FLAT = 2.0  # vaelab.chapters.domain_translation.length.FLAT, which its findings use, is this value
 
 
 def _dt_flat_text(long_run, flat: bool) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ... import REPO, curves, params, runs, weights
+from ... import REPO, curves, params, report, runs, weights
 from .. import domain_translation as dt
 
 CHAPTER = dt.CHAPTER
@@ -101,21 +101,54 @@ def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
     return curves.table(loaded, PANELS, digits)
 
 
+#: a judged rate moves (and its curve is not flat) by more than this many points: the claims' rule
+#: (:data:`vaelab.chapters.results.DT_CURVE_FLAT`)
+FLAT = 2.0
+
+
+def _lead(loaded: dict) -> str:
+    """The length verdict in words: for each committed curve, whether the longer run moves how often the judge sees
+    the attribute added and removed (by more than :data:`FLAT` points) and which of the two rates has settled."""
+    clauses, pending = [], [dt.DOMAINS[d].noun for d in CURVES if d not in loaded]
+    for domain in (d for d in CURVES if d in loaded):
+        c, noun = loaded[domain]["record"]["curve"], dt.DOMAINS[domain].noun
+        b, e = curves.at(c, BOOK), c[-1]
+        add, rem = (("raises" if e[k] - b[k] > FLAT else "lowers" if b[k] - e[k] > FLAT else "barely changes")
+                    for k in ("add_success", "remove_success"))
+        flat = [w for k, w in (("add_success", "addition"), ("remove_success", "removal"))
+                if curves.last_range(c, k) <= FLAT]
+        settled = ("both rates have settled" if len(flat) == 2 else f"only the {flat[0]} rate has settled" if flat
+                   else "neither rate has settled")
+        moved = (f"{add} how often the judge sees {noun} added and removed" if add == rem else
+                 f"{add} how often the judge sees {noun} added and {rem} how often it sees {noun} removed")
+        clauses.append(f"{moved}, and {settled}")
+    text = ""
+    if clauses:
+        times = {round(loaded[d]["record"]["curve"][-1]["iter"] / BOOK) for d in loaded}
+        text = (f"Training {times.pop()} times longer " if len(times) == 1 else "Training longer ") \
+            + "; it ".join(clauses) + "."
+    if pending:
+        text += (" " if text else "") + (f"The curve for {report.series(pending)} is not committed yet, so its "
+                                         "verdicts stand on the book's length.")
+    return text
+
+
 def findings(loaded: dict) -> str:
-    """What the judge sees at the book's length and at the curve's end, and whether it still moves."""
-    out = []
+    """The verdict in one plain sentence (:func:`_lead`), then what the judge sees at the book's length and at the
+    curve's end, and how much it still moves."""
+    out = [_lead(loaded)]
     for domain in CURVES:
         if domain not in loaded:
-            out.append(f"{domain}: its curve run is not committed yet, so its verdicts stand on the book's length.")
             continue
         c = loaded[domain]["record"]["curve"]
         b, e = curves.at(c, BOOK), c[-1]
         moves = max(curves.last_range(c, "add_success"), curves.last_range(c, "remove_success"))
         out.append(
-            f"{domain}: from the book's {BOOK:,} iterations to {e['iter']:,}, the judge sees the attribute added on "
-            f"{b['add_success']:.1f} → {e['add_success']:.1f} % of faces and removed on {b['remove_success']:.1f} → "
-            f"{e['remove_success']:.1f} %; the reconstruction MSE goes {b['recon_mse']:.4f} → {e['recon_mse']:.4f}; "
-            f"over the last three points the two success rates move within {moves:.1f} points.")
+            f"{domain.capitalize()}: from the book's {BOOK:,} iterations to {e['iter']:,}, the judge sees the "
+            f"attribute added on {b['add_success']:.1f} → {e['add_success']:.1f} % of faces and removed on "
+            f"{b['remove_success']:.1f} → {e['remove_success']:.1f} %; the reconstruction MSE goes "
+            f"{b['recon_mse']:.4f} → {e['recon_mse']:.4f}; over the last three points the two success rates move "
+            f"within {moves:.1f} points.")
     return " ".join(out)
 
 
