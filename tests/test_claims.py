@@ -125,3 +125,28 @@ def test_a_domain_translation_curve_can_overturn_a_book_verdict_and_decide_a_fai
     found = results.domain_translation_claims(R, "book", L)
     assert add(found).verdict == claims.REPRODUCED and add(found, "beard").verdict == claims.REPRODUCED
     assert "seed 0" not in add(found, "beard").ours
+
+
+def test_e1_holds_no_more_than_the_truth_is_one_sided():
+    """"E1's code holds no more of the domain than the rest of the face tells": E1 below the truth passes (it has
+    lost content that tells the domain too, which the evidence says); more than a point above fails, and a curve
+    still moving leaves that undecided."""
+    from vaelab import claims
+    from vaelab.chapters import results
+
+    def e1(common, end, tail, truth=63.3):
+        R, L = _dt([80.0, 85.0, 90.0], 88.0, [50.0, 60.0, 70.0, 85.0, 86.0, 87.0])
+        for (_, s), r in R.items():
+            r["metrics"].update(probe_common=common[s], probe_truth=truth)
+        for q, v in zip(L["glasses"]["record"]["curve"], tail + [end]):
+            q["probe_common"] = v
+        return next(c for c in results.domain_translation_claims(R, "book", L)
+                    if c.claim.startswith("glasses: E1's code"))
+
+    below = e1([63.0, 63.2, 63.4], 56.3, [67.5, 65.6, 64.6, 59.5, 60.5, 60.3])
+    assert below.verdict == claims.REPRODUCED
+    assert "E1 holds less than the truth in the long run 56.3 %" in below.evidence
+    above = e1([66.0, 66.5, 67.0], 60.0, [70.0, 69.0, 68.0, 67.0, 64.0, 62.0], truth=50.0)
+    assert (above.verdict, above.explained_by) == (claims.OPEN, "length")
+    flat_above = e1([66.0, 66.5, 67.0], 60.0, [70.0, 69.0, 68.0, 67.0, 60.5, 60.2], truth=50.0)
+    assert flat_above.verdict == claims.NOT_REPRODUCED

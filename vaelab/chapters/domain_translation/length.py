@@ -24,7 +24,7 @@ BOOK = dt.PROFILES["book"].iterations
 #: the curve runs (seed 0): domain -> length (five times the book's)
 CURVES = {"glasses": 5 * BOOK, "beard": 5 * BOOK}
 #: curve runs declared here but not committed yet: the page neither looks them up nor draws them
-PENDING = {"glasses"}
+PENDING: set = set()
 #: the curve's headline metrics, with their labels
 PANELS = [("add_success", "added: the judge sees it %"), ("remove_success", "removed: the judge misses it %"),
           ("recon_mse", "reconstruction MSE"), ("probe_specific", "E2 (specific) → domain %"),
