@@ -3,7 +3,6 @@ page killed while training resumes to the same weights, a save killed at any poi
 edited by hand is refused, and ``make check-weights`` names what no page can load."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,17 +15,6 @@ import torch
 from vaelab import REPO, check_weights, params, runs, weights
 from vaelab.chapters import toy_csvae as toy
 from vaelab.data import swissroll
-
-
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    """A scratch ROOT holding a copy of the committed toy VAE seed 0."""
-    (tmp_path / "weights" / "toy_csvae").mkdir(parents=True)
-    for ext in (".pt", ".json"):
-        shutil.copy(REPO / "weights" / "toy_csvae" / f"vae-s0{ext}", tmp_path / "weights" / "toy_csvae")
-    monkeypatch.setattr(runs, "ROOT", tmp_path)
-    monkeypatch.delenv("VAELAB_OVERWRITE_WEIGHTS", raising=False)
-    return tmp_path
 
 
 def _obtain(profile: str, train: bool, **kw):

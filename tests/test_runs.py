@@ -1,24 +1,11 @@
 """The shared train-or-load loop (runs.obtain_all): the same weights as calling runs.obtain by hand, the
 committed run loaded rather than retrained, and the smoke profile never saved."""
-import shutil
 
-import pytest
 import torch
 
-from vaelab import REPO, params, runs, weights
+from vaelab import params, runs, weights
 from vaelab.chapters import toy_csvae as toy
 from vaelab.data import swissroll
-
-
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    """A scratch ROOT holding a copy of the committed toy VAE seed 0."""
-    (tmp_path / "weights" / "toy_csvae").mkdir(parents=True)
-    for ext in (".pt", ".json"):
-        shutil.copy(REPO / "weights" / "toy_csvae" / f"vae-s0{ext}", tmp_path / "weights" / "toy_csvae")
-    monkeypatch.setattr(runs, "ROOT", tmp_path)
-    monkeypatch.delenv("VAELAB_OVERWRITE_WEIGHTS", raising=False)
-    return tmp_path
 
 
 def _declared(name: str, seed: int, profile: str, data: dict, iterations: int = 30):
