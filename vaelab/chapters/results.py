@@ -515,6 +515,7 @@ def domain_translation_claims(results: dict, profile_name: str = "book", long_ru
 
     from .. import claims
     from . import domain_translation as ch
+    from .domain_translation import length
 
     p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
     setup = _length(p.iterations, ref.iterations)
@@ -529,7 +530,7 @@ def domain_translation_claims(results: dict, profile_name: str = "book", long_ru
         curve = lr["record"]["curve"] if lr else []
         end = curve[-1] if curve else {}
         where = f"; {end['iter']:,} iterations, seed 0: " if lr else ""
-        flat = lambda *keys: bool(lr) and all(claims.settled([q[k] for q in curve], DT_CURVE_FLAT) for k in keys)
+        flat = lambda *keys: bool(lr) and all(claims.settled([q[k] for q in curve], length.FLAT) for k in keys)
         for key, what in (("add_success", "adding E2's code of a face with it adds it (the judge sees it on most "
                                           "faces)"),
                           ("remove_success", "zeroing E2's code removes it (the judge misses it on most faces)")):
@@ -579,9 +580,7 @@ def domain_translation_claims(results: dict, profile_name: str = "book", long_ru
     return out
 
 
-#: a domain-translation curve is flat where its last three points lie within this many points (of a % rate)
-DT_CURVE_FLAT = 2.0  # vaelab.chapters.domain_translation.length.FLAT, which its findings use, is this value
-
-
 def _dt_flat_text(long_run, flat: bool) -> str:
-    return _curve_text(long_run, flat, f"{DT_CURVE_FLAT:g} points")
+    from .domain_translation import length
+
+    return _curve_text(long_run, flat, f"{length.FLAT:g} points")

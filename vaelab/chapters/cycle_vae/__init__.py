@@ -316,7 +316,7 @@ def run(params, experiments=tuple(EXPERIMENTS), D: dict | None = None, progress:
     datasets = {KNOWN[n].dataset for n in experiments}
     if D is None:
         D = load_data(datasets, profile, params.data_root, "reed" if REED in experiments else "toysprites")
-    out, J = {}, None
+    out, J = runs.Results(), None
     if "mnist" in datasets:
         J = judge(params, D, progress)
         out[("judge: digit", 0)] = J

@@ -340,7 +340,7 @@ def run(params, D: dict, J: dict, domains=BOOK_DOMAINS, progress: bool = True, e
     ``evaluate_loaded=False`` loads committed runs without evaluating them (empty metrics); a trained run is
     always evaluated, so that its record holds its metrics."""
     profile = PROFILES[params.profile]
-    out, dataset = {}, None if D["dataset"] == "toyfaces" else D["dataset"]
+    out, dataset = runs.Results(), None if D["dataset"] == "toyfaces" else D["dataset"]
     for domain in domains:   # one domain's tiled training pairs at a time (about 0.7 GB for the book's glasses)
         S = domain_sets(D, domain, profile)
         kept = {k: v for k, v in S.items() if k != "train"}

@@ -101,8 +101,8 @@ def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
     return curves.table(loaded, PANELS, digits)
 
 
-#: a judged rate moves (and its curve is not flat) by more than this many points: the claims' rule
-#: (:data:`vaelab.chapters.results.DT_CURVE_FLAT`)
+#: a judged rate moves (and its curve is not flat) by more than this many points: the page's words and the claims
+#: (:func:`vaelab.chapters.results.domain_translation_claims`) use this one rule
 FLAT = 2.0
 
 
