@@ -85,3 +85,13 @@ def test_a_curve_trained_with_another_config_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="storage must be"):
         curves.train(toy.build("VAE"), {}, None, (1,), tmp_path / "x", batch_size=1, seed=0, config={},
                      storage="bf16")
+
+
+def test_the_table_says_whether_the_recomputed_point_equals_the_curves_last():
+    nan = float("nan")
+    loaded = lambda m: {"run": {"record": {"curve": [{"iter": 1, "a": 0.0, "b": 0.0}, {"iter": 2, "a": nan, "b": 1.0}]},
+                                "metrics": m}}
+    panels = [("a", "a"), ("b", "b")]
+    assert curves.table(loaded({"a": nan, "b": 1.0 + 1e-7}), panels).loc[("run", "recomputed"), "= last point"] == "yes"
+    assert curves.table(loaded({"a": nan, "b": 1.1}), panels).loc[("run", "recomputed"), "= last point"] == "no"
+    assert curves.table(loaded({"a": 0.5, "b": 1.0}), panels).loc[("run", "recomputed"), "= last point"] == "no"

@@ -99,3 +99,17 @@ def test_celeba_table_reads_each_model_and_states_no_paper_number():
     assert t["paper"].str.startswith(results.NO_NUMBER).all()
     p = celeba_csvae.PROFILES["book"]
     assert f"{p.vae_iterations + p.iterations:,} iterations" in t.iloc[0]["setup difference"]
+
+
+def test_acai_plateau_claim_says_where_the_curve_runs_leave_the_plateau():
+    lines = lambda m, spread: _runs(acai.key(m, "lines", None), {"recon_spread": spread, "distance_e3": [20.0] * 3,
+                                                                 "smoothness": [0.3] * 3})
+    R = lines("ACAI", [0.9] * 3) | lines("Baseline AE", [0.8] * 3) | lines("AAE", [0.0, 0.5, 0.5]) | \
+        lines("VQ-VAE", [0.0] * 3) | lines("Denoising AE", [0.0] * 3)
+    curve = lambda spreads: {"record": {"curve": [{"iter": i, "recon_spread": s} for i, s in
+                                                  zip((3000, 10_000, 30_000), spreads)]}}
+    long_runs = {"AAE": curve([0, 0.3, 0.5]), "VQ-VAE": curve([0, 0, 0]), "ACAI": curve([0.9, 0.9, 0.9])}
+    found = results.acai_claims(R, long_runs=long_runs)
+    assert found[-1].evidence.endswith("; trained on to 30,000 iterations (seed 0), AAE leaves it from 10,000 and "
+                                       "VQ-VAE is still on it")
+    assert results.acai_claims(R)[-1].evidence.endswith("the lines table gives every method's numbers")

@@ -98,10 +98,15 @@ def save(stem: Path, model, config: dict, chapter: str, name: str, *, storage: s
     return target
 
 
+def _same(a: float, b: float, tol: float = 1e-6) -> bool:
+    """Equal to ``tol``, an undefined (NaN) value equal only to another."""
+    return (a != a and b != b) or abs(a - b) <= tol
+
+
 def table(loaded: dict, panels, digits: int = 3):
     """One row per curve point of every loaded curve run (``{name: {"record", "metrics"}}``; ``panels`` is
     ``[(key, label)]``), and a last row per run recomputed from the committed weights with whether it equals the
-    curve's last point (to 1e-6)."""
+    curve's last point (to 1e-6; NaN equals NaN)."""
     import pandas as pd
 
     rows = {}
@@ -111,7 +116,7 @@ def table(loaded: dict, panels, digits: int = 3):
             rows[(name, f"{p['iter']:,}")] = {label: f"{p[k]:.{digits}f}" for k, label in panels}
         if m:
             row = {label: f"{m[k]:.{digits}f}" for k, label in panels}
-            row["= last point"] = "yes" if all(abs(curve[-1][k] - v) <= 1e-6 for k, v in m.items()) else "no"
+            row["= last point"] = "yes" if all(_same(curve[-1][k], v) for k, v in m.items()) else "no"
             rows[(name, "recomputed")] = row
     df = pd.DataFrame.from_dict(rows, orient="index").fillna("")
     df.index.names = ["model", "iterations"]

@@ -464,13 +464,16 @@ def _flat_text(long_run, flat: bool) -> str:
 TRANSFER_MARGIN = 0.05
 
 
-def acai_claims(results: dict, profile_name: str = "book") -> list:
+def acai_claims(results: dict, profile_name: str = "book", long_runs: dict | None = None) -> list:
     """Berthelot et al.'s lines claims (ACAI's interpolations beat the plain AE's) and MNIST claim (ACAI's code
-    is better for a linear probe), and the baselines' ordering, which the blank-image plateau keeps from a test."""
+    is better for a linear probe), and the baselines' ordering, which the blank-image plateau keeps from a test.
+    ``long_runs``: the committed lines curve runs (:func:`vaelab.chapters.acai.length.load_all`), which say whether
+    a method on the plateau leaves it with longer training."""
     import numpy as np
 
     from .. import claims
     from . import acai as ch
+    from .acai import length
 
     p = ch.PROFILES[profile_name]
     lines = _length(p.lines_iterations, ch.PAPER_ITERATIONS)
@@ -502,8 +505,18 @@ def acai_claims(results: dict, profile_name: str = "book") -> list:
         f"{NO_NUMBER} (not available here)", f"{len(stuck)} of {len(ch.METHODS)} methods have a seed on the "
         f"blank-image plateau ({', '.join(stuck) or 'none'})", claims.decide(None), "length",
         "a run that draws one image for every input has no interpolation to score; the lines table gives every "
-        "method's numbers"))
+        "method's numbers" + _plateau_curves_text(long_runs or {}, stuck, length)))
     return out
+
+
+def _plateau_curves_text(long_runs: dict, stuck: list, length) -> str:
+    """What the curve runs of the methods on the plateau show: where each leaves it, or that it stays."""
+    said = [f"{m} leaves it from {it:,}" if (it := length.leaves_plateau(long_runs[m]["record"]["curve"]))
+            else f"{m} is still on it" for m in stuck if m in long_runs]
+    if not said:
+        return ""
+    ends = {long_runs[m]["record"]["curve"][-1]["iter"] for m in stuck if m in long_runs}
+    return f"; trained on to {max(ends):,} iterations (seed 0), {report.series(said)}"
 
 
 def domain_translation_claims(results: dict, profile_name: str = "book", long_runs: dict | None = None) -> list:

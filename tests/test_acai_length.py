@@ -1,0 +1,94 @@
+"""ACAI's lines curves (vaelab.chapters.acai.length): the curve run trains what the page trains and round-trips
+through the committed-weights rules; when a run leaves the blank-image plateau, and the verdict's words, on known
+curves."""
+import pytest
+import torch
+
+from vaelab import runs, weights
+from vaelab.chapters import acai
+from vaelab.chapters.acai import length
+from vaelab.train import Trainer
+
+
+def test_points_are_log_spaced_with_the_books_length_and_the_end():
+    assert length.BOOK == 3000 and length.TOTAL == 30_000
+    assert length.points(30_000) == (500, 1000, 2000, 3000, 5000, 10_000, 20_000, 30_000)
+    assert length.points(12) == (12,), "no point past the run's end"
+
+
+def _curve(spreads, iters=(500, 1000, 3000, 10_000, 30_000), **extra):
+    return [{"iter": i, "recon_spread": s, "distance_e3": 20.0, "smoothness": float("nan"), "recon_mse": 0.1,
+             **extra} for i, s in zip(iters, spreads)]
+
+
+def test_leaves_plateau_is_the_first_point_from_which_the_spread_stays_off_it():
+    assert length.leaves_plateau(_curve([0.0, 0.01, 0.2, 0.5, 0.9])) == 3000
+    assert length.leaves_plateau(_curve([0.5, 0.01, 0.2, 0.05, 0.9])) == 30_000, "a dip back onto it counts"
+    assert length.leaves_plateau(_curve([0.5, 0.5, 0.5, 0.5, 0.05])) is None, "ends on the plateau"
+    assert length.leaves_plateau(_curve([0.1, 0.1, 0.1, 0.1, 0.1])) == 500, "the threshold itself is off it"
+
+
+def _loaded(**spreads):
+    return {m: {"record": {"curve": _curve(s)}, "metrics": {}} for m, s in spreads.items()}
+
+
+def test_the_lead_says_who_leaves_the_plateau_who_stays_and_who_falls(monkeypatch):
+    monkeypatch.setattr(length, "CURVES", {m: 30_000 for m in ("AAE", "VQ-VAE", "ACAI", "Baseline AE")})
+    loaded = _loaded(AAE=[0, 0, 0, 0.3, 0.8], **{"VQ-VAE": [0, 0, 0, 0, 0]}, ACAI=[0.5, 0.9, 0.9, 0.9, 0.9],
+                     **{"Baseline AE": [0.5, 0.9, 0.9, 0.9, 0.05]})
+    assert length.findings(loaded).startswith(
+        "Trained to 30,000 iterations, AAE leaves the blank-image plateau it is on at the book's length (AAE from "
+        "10,000), and VQ-VAE stays on it. Baseline AE ends on the plateau, though off it at the book's length. AAE: "
+        "from 3,000 to 30,000 iterations, recon spread 0.00 → 0.80, Mean Distance 20.00 → 20.00 ×10⁻³ (it moves "
+        "0.00 over the last three points), Smoothness undefined → undefined.")
+    del loaded["VQ-VAE"], loaded["Baseline AE"]
+    assert length.findings(loaded).startswith(
+        "Trained to 30,000 iterations, AAE leaves the blank-image plateau it is on at the book's length (AAE from "
+        "10,000). The curves of VQ-VAE and Baseline AE are not committed yet.")
+    assert length.findings(_loaded(ACAI=[0.5] * 5)).startswith(
+        "No method is on the blank-image plateau at the book's 3,000 iterations.")
+    assert length.findings({}).startswith("No lines curve is committed yet")
+
+
+@pytest.fixture
+def small_book(monkeypatch):
+    """The book profile on 512 lines and 8 interpolations, so that a curve run takes seconds."""
+    import dataclasses
+    monkeypatch.setitem(acai.PROFILES, "book", dataclasses.replace(acai.PROFILES["book"], lines_pool=512,
+                                                                   n_interpolations=8))
+
+
+def test_a_curve_run_trains_what_the_page_trains_and_round_trips(tmp_path, monkeypatch, small_book):
+    """The evaluations along the curve leave the batches' RNG alone: the curve run's weights equal the book's loop
+    (seeded, built, trained by a plain Trainer) at the same length; saved under weights/, load_all finds it under
+    the config declared now and recomputes its last point."""
+    torch.set_num_threads(1)
+    (D,) = length.setup()
+    rec = length.train_curve("AAE", 12, D, work=tmp_path / "work", progress=False)
+    assert [p["iter"] for p in rec["curve"]] == [12]
+    torch.manual_seed(0)
+    plain = acai.build("AAE", "lines")
+    Trainer(plain, plain.steps(), {"x": D["train"]["x"]}, batch_size=64, iterations=12, seed=0,
+            progress=False).fit()
+    trained = torch.load(tmp_path / "work" / "lines-aae-12-s0.pt", weights_only=True)
+    assert all(torch.equal(trained[k], v) for k, v in plain.state_dict().items())
+
+    monkeypatch.setattr(runs, "ROOT", tmp_path)
+    monkeypatch.setattr(length, "PENDING", set())
+    length.save("AAE", 12, D, work=tmp_path / "work")
+    assert (tmp_path / "weights" / "acai" / "lines-aae-12-s0.pt").exists()
+    with pytest.raises(weights.WeightsError, match="exists"):
+        length.save("AAE", 12, D, work=tmp_path / "work")
+    loaded = length.load_all(D, runs_={"AAE": 12, "ACAI": 12})
+    assert list(loaded) == ["AAE"], "a curve that was not saved is not there"
+    last = {k: v for k, v in rec["curve"][-1].items() if k not in ("iter", "eval_s")}
+    assert loaded["AAE"]["metrics"] == pytest.approx(last, abs=1e-6, nan_ok=True)
+    assert length.table(loaded).loc[("AAE", "recomputed"), "= last point"] == "yes"
+
+
+def test_the_findings_set_the_book_seeds_spread_beside_the_curves():
+    book = {(acai.key("AAE", "lines", None), s): {"metrics": {"recon_spread": v}} for s, v in enumerate((0.001, 0.2))}
+    text = length.findings(_loaded(AAE=[0, 0, 0, 0.3, 0.8]), book)
+    assert "AAE: from 3,000 to 30,000 iterations, recon spread 0.00 (the book's seeds: 0.00, 0.20) → 0.80," in text
+    assert length.findings(_loaded(**{"VQ-VAE": [0] * 5})).startswith(
+        "Trained to 30,000 iterations, VQ-VAE stays on the blank-image plateau it is on at the book's length.")

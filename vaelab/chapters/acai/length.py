@@ -1,0 +1,188 @@
+"""ACAI's lines curves: seed 0 of each of Table 1's seven methods trained ten times the book's 3,000 iterations,
+with the chapter's own :func:`~vaelab.chapters.acai.evaluate` at log-spaced points (:mod:`vaelab.curves`).
+
+The official length is 262,144 iterations (``total_kimg`` 2^14 at batch 64); the book trains 3,000, where three
+baselines still draw one near-blank line for every input (their recon spread below
+:data:`~vaelab.chapters.acai.PLATEAU_SPREAD`). The curves show whether, and at which length, each method leaves
+that plateau, and how Mean Distance and Smoothness move meanwhile. Every point is evaluated on the model rounded to
+float16, as the page loads it. ``make run M=vaelab.chapters.acai.length`` trains into ``checkpoints/acai_curves/``
+(ignored by git), resuming an interrupted run; ``ARGS='--save'`` saves the finished runs under
+``weights/acai/lines-<method>-<total>-s<seed>``, where :func:`load_all` finds them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ... import REPO, curves, report, runs, weights
+from .. import acai
+
+CHAPTER = acai.CHAPTER
+WORK = REPO / "checkpoints" / "acai_curves"
+BOOK = acai.PROFILES["book"].lines_iterations
+TOTAL = 10 * BOOK
+#: the curve runs (seed 0): method -> length
+CURVES = {m: TOTAL for m in acai.METHODS}
+#: curve runs declared here but not committed yet: the page neither looks them up nor draws them
+PENDING: set = {"Baseline AE", "Dropout AE", "Denoising AE", "VAE", "AAE", "VQ-VAE", "ACAI"}
+#: the curve's metrics, with their labels
+PANELS = [("recon_spread", "recon spread"), ("distance_e3", "Mean Distance (×10⁻³)"), ("smoothness", "Smoothness"),
+          ("recon_mse", "recon MSE")]
+
+
+def points(total: int) -> tuple:
+    """500, then about three points per decade from 1,000, with the book's length and ``total``."""
+    return curves.log_points(total, start=1000, extra=(500, BOOK))
+
+
+def key(method: str, total: int, seed: int) -> str:
+    return f"lines-{acai.ALL[method][2]}-{total}-s{seed}"
+
+
+def run_config(method: str, model, total: int, seed: int, D: dict) -> dict:
+    """The book run's config with the curve run's length (its points follow from it: :func:`points`)."""
+    return {**acai.run_config(method, "lines", None, model, "book", seed, len(D["train"]["x"])), "iterations": total}
+
+
+def setup(progress: bool = True) -> tuple[dict]:
+    """The book's lines data, as the page loads it."""
+    return (acai.lines_data(acai.PROFILES["book"]),)
+
+
+def train_curve(method: str, total: int, D: dict, seed: int = 0, work: Path = WORK, progress: bool = True) -> dict:
+    """Train ``method`` on lines for ``total`` iterations, evaluated at :func:`points`; the record lands in
+    ``work``."""
+    profile = acai.PROFILES["book"]
+    torch.manual_seed(seed)  # as runs.obtain_all seeds a book run before building it
+    model = acai.build(method, "lines")
+    return curves.train(model, {"x": D["train"]["x"]}, lambda m: acai.evaluate(m, "lines", D, profile, seed),
+                        points(total), Path(work) / key(method, total, seed), batch_size=profile.batch_size,
+                        seed=seed, config=run_config(method, model, total, seed, D), progress=progress,
+                        storage=acai.STORAGE)
+
+
+def save(method: str, total: int, D: dict, seed: int = 0, work: Path = WORK, overwrite: bool = False) -> Path:
+    """Save the finished curve run under ``weights/acai/`` (its last point as the record's metrics)."""
+    model = acai.build(method, "lines")
+    return curves.save(Path(work) / key(method, total, seed), model, run_config(method, model, total, seed, D),
+                       CHAPTER, key(method, total, seed), storage=acai.STORAGE, overwrite=overwrite)
+
+
+def load_all(D: dict, evaluate: bool = True, seed: int = 0, runs_: dict = CURVES) -> dict:
+    """Every committed curve run (not :data:`PENDING`): ``{method: {"model", "record", "metrics"}}``, the metrics
+    recomputed from its weights (none when ``evaluate`` is false; the page never trains a curve run)."""
+    profile, out = acai.PROFILES["book"], {}
+    for method, total in runs_.items():
+        if method in PENDING:
+            continue
+        model = acai.build(method, "lines")
+        stem = runs.lookup(CHAPTER, key(method, total, seed), run_config(method, model, total, seed, D), model)
+        if stem is None:
+            continue
+        _, rec = weights.load(stem, model)
+        metrics = acai.evaluate(model, "lines", D, profile, seed) if evaluate else {}
+        out[method] = {"model": model.eval(), "record": rec, "metrics": metrics}
+    return out
+
+
+def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
+    """The curve points of every committed curve run and the last point recomputed (:func:`vaelab.curves.table`)."""
+    return curves.table(loaded, PANELS, digits)
+
+
+def leaves_plateau(curve: list, threshold: float = acai.PLATEAU_SPREAD) -> int | None:
+    """The first point from which the recon spread stays at least ``threshold`` to the curve's end (the run has
+    left the blank-image plateau for good), or None when the last point is still below it."""
+    first = None
+    for p in sorted(curve, key=lambda p: p["iter"]):
+        if p["recon_spread"] >= threshold:
+            first = p["iter"] if first is None else first
+        else:
+            first = None
+    return first
+
+
+def _lead(loaded: dict) -> str:
+    """The length verdict in words: which of the methods drawing one image at the book's length leave the plateau by
+    the curve's end (and where), which stay on it, and whether any method falls onto it."""
+    if not loaded:
+        return ("No lines curve is committed yet, so whether the baselines leave the blank-image plateau with longer "
+                "training is not shown here.")
+    total = {loaded[m]["record"]["curve"][-1]["iter"] for m in loaded}
+    end = f"{total.pop():,}" if len(total) == 1 else "their curves' ends"
+    on_at_book = [m for m in loaded if curves.at(loaded[m]["record"]["curve"], BOOK)["recon_spread"]
+                  < acai.PLATEAU_SPREAD]
+    left = {m: leaves_plateau(loaded[m]["record"]["curve"]) for m in on_at_book}
+    stay = [m for m, it in left.items() if it is None]
+    went = [m for m, it in left.items() if it is not None]
+    fell = [m for m in loaded if m not in on_at_book and leaves_plateau(loaded[m]["record"]["curve"]) is None]
+    parts = []
+    if not on_at_book:
+        parts.append(f"No method is on the blank-image plateau at the book's {BOOK:,} iterations")
+    else:
+        subject = lambda ms, one, many: f"{report.series(ms)} {one if len(ms) == 1 else many}"
+        where = "the blank-image plateau {} on at the book's length"
+        if went:
+            parts.append(f"Trained to {end} iterations, {subject(went, 'leaves', 'leave')} "
+                         + where.format("it is" if len(went) == 1 else "they are")
+                         + " (" + ", ".join(f"{m} from {left[m]:,}" for m in went) + ")")
+        if stay:
+            parts.append(f"and {subject(stay, 'stays', 'stay')} on it" if went else
+                         f"Trained to {end} iterations, {subject(stay, 'stays', 'stay')} on "
+                         + where.format("it is" if len(stay) == 1 else "they are"))
+    text = (", ".join(parts) if len(parts) > 1 else parts[0]) + "."
+    if fell:
+        text += f" {report.series(fell)} {'ends' if len(fell) == 1 else 'end'} on the plateau, though off it at the " \
+                "book's length."
+    pending = [m for m in CURVES if m not in loaded]
+    if pending:
+        text += f" The curves of {report.series(pending)} are not committed yet."
+    return text
+
+
+def findings(loaded: dict, book: dict | None = None) -> str:
+    """The verdict in one plain sentence (:func:`_lead`), then each method's recon spread, Mean Distance and
+    Smoothness at the book's length and at the curve's end, and how much the Mean Distance still moves; with the
+    chapter's results ``book``, the recon spread of the book's own seeds at that length beside the curve's."""
+    out = [_lead(loaded)]
+    for method in (m for m in CURVES if m in loaded):
+        c = loaded[method]["record"]["curve"]
+        b, e = curves.at(c, BOOK), c[-1]
+        smooth = " → ".join("undefined" if not np.isfinite(p["smoothness"]) else f"{p['smoothness']:.3f}"
+                            for p in (b, e))
+        seeds = report.per_seed(book, acai.key(method, "lines", None), "recon_spread") if book else []
+        beside = f" (the book's seeds: {', '.join(f'{v:.2f}' for v in seeds)})" if seeds else ""
+        out.append(f"{method}: from {BOOK:,} to {e['iter']:,} iterations, recon spread {b['recon_spread']:.2f}"
+                   f"{beside} → {e['recon_spread']:.2f}, Mean Distance {b['distance_e3']:.2f} → "
+                   f"{e['distance_e3']:.2f} ×10⁻³ (it moves {curves.last_range(c, 'distance_e3'):.2f} over the last "
+                   f"three points), Smoothness {smooth}.")
+    return " ".join(out)
+
+
+def figure(loaded: dict):
+    """The curves of :data:`PANELS`, the recon spread on a log axis with the plateau's edge drawn across it."""
+    fig = curves.figure(loaded, PANELS, {f"book ({BOOK:,})": BOOK})
+    ax = fig.axes[0]
+    ax.set_yscale("log")
+    ax.axhline(acai.PLATEAU_SPREAD, color="0.3", lw=0.8, ls=":")
+    ax.annotate("plateau below", (1, acai.PLATEAU_SPREAD), xycoords=("axes fraction", "data"), ha="right",
+                va="top", fontsize=7, color="0.3")
+    return fig
+
+
+#: the command line names a curve by its method's weights slug (``--names ae acai``)
+SLUGS = {acai.ALL[m][2]: m for m in CURVES}
+
+
+def main(argv=None):
+    curves.command(argv, module=__name__, description=__doc__.splitlines()[0], names=list(SLUGS),
+                   total=TOTAL, threads=2, folder=CHAPTER, work=WORK, key=lambda s, t, seed: key(SLUGS[s], t, seed),
+                   setup=setup, train_one=lambda slug, total, seed, D: train_curve(SLUGS[slug], total, D, seed),
+                   save_one=lambda slug, total, seed, D: save(SLUGS[slug], total, D, seed))
+
+
+if __name__ == "__main__":
+    main()
