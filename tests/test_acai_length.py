@@ -45,6 +45,12 @@ def test_the_lead_says_who_leaves_the_plateau_who_stays_and_who_falls(monkeypatc
     assert length.findings(loaded).startswith(
         "Trained to 30,000 iterations, AAE leaves the blank-image plateau it is on at the book's length (AAE from "
         "10,000). The curves of VQ-VAE and Baseline AE are not committed yet.")
+    del loaded["ACAI"]
+    assert length.findings(loaded).startswith(
+        "Trained to 30,000 iterations, AAE leaves the blank-image plateau it is on at the book's length (AAE from "
+        "10,000). The curves of VQ-VAE, ACAI and Baseline AE are not committed yet.")
+    monkeypatch.setattr(length, "CURVES", {"AAE": 30_000, "ACAI": 30_000})
+    assert "). The curve of ACAI is not committed yet. AAE: from" in length.findings(loaded)
     assert length.findings(_loaded(ACAI=[0.5] * 5)).startswith(
         "No method is on the blank-image plateau at the book's 3,000 iterations.")
     assert length.findings({}).startswith("No lines curve is committed yet")
@@ -91,4 +97,4 @@ def test_the_findings_set_the_book_seeds_spread_beside_the_curves():
     text = length.findings(_loaded(AAE=[0, 0, 0, 0.3, 0.8]), book)
     assert "AAE: from 3,000 to 30,000 iterations, recon spread 0.00 (the book's seeds: 0.00, 0.20) → 0.80," in text
     assert length.findings(_loaded(**{"VQ-VAE": [0] * 5})).startswith(
-        "Trained to 30,000 iterations, VQ-VAE stays on the blank-image plateau it is on at the book's length.")
+        "Trained to 30,000 iterations, VQ-VAE stays on the blank-image plateau, as at the book's length.")

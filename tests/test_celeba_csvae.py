@@ -245,3 +245,56 @@ def test_findings_lead_with_one_plain_sentence_over_experiments_and_scores():
     assert ct.information_findings(R3, models).startswith(
         "The CondVAE's latent carries the most information per test face, and the CSVAE codes the face mostly in w, "
         "the latent meant for the attributes, so its edits also replace some of the rest of the face. Per test face")
+
+
+def test_the_papers_weighting_weighs_one_faces_terms_as_the_paper_does():
+    """ConvCSVAEConfig.paper: on a batch of one face the total is the paper's per-datapoint objective,
+    20 * squared error summed over the face's values + 1 * KL(w) + 0.2 * KL(z) + 10 * negentropy summed over the
+    labels, each term computed here from the model's pieces with the same noise."""
+    torch.manual_seed(0)
+    m = ConvCSVAE(ConvCSVAEConfig.paper(width=8, n_labels=3)).eval()   # eval: no dropout draws
+    assert (m.cfg.beta1, m.cfg.beta2, m.cfg.beta3, m.cfg.beta4, m.cfg.beta5) == (20 * 12_288, 1.0, 0.2, 30.0, 3.0)
+    x, y = _x(1), torch.tensor([[1.0, 0.0, 1.0]])
+    torch.manual_seed(1)
+    out = m.loss({"x": x, "y": y})
+    torch.manual_seed(1)
+    xi = x.float() / 127.5 - 1
+    (mz, lz), (mw, lw) = m.encode(xi, y)
+    z = mz + torch.exp(0.5 * lz) * torch.randn_like(mz)
+    w = mw + torch.exp(0.5 * lw) * torch.randn_like(mw)
+    pm, pl = m.prior(y)
+    kl = lambda mu, lv, pmu, plv: 0.5 * (plv - lv + (lv.exp() + (mu - pmu) ** 2) / plv.exp() - 1).sum()
+    q = torch.sigmoid(m.adversary(z))
+    negentropy = (q * q.log() + (1 - q) * (1 - q).log()).sum()
+    paper = (20 * ((m.decode(z, w) - xi) ** 2).sum() + kl(mw, lw, pm, pl)
+             + 0.2 * kl(mz, lz, torch.zeros_like(mz), torch.zeros_like(lz)) + 10 * negentropy)
+    assert out["loss"].item() == pytest.approx(paper.item(), rel=1e-4)
+    assert ConvCSVAEConfig().beta2 < ConvCSVAEConfig().beta3, "the notebook's weights: KL(z) above KL(w)"
+
+
+def test_findings_set_the_csvae_with_the_papers_weights_beside_the_notebooks():
+    """Both CSVAE rows: the edit lead says where each stands against the CondVAE, the information lead where each
+    codes the face, with the KL weights each was trained with."""
+    paper = cc.PAPER_CSVAE
+    R = {}
+    for m, success, kl_z, kl_w in (("CondVAE", (40, 41, 42), 25, None), ("CSVAE", (1, 2, 3), 1, 90),
+                                   (paper, (60, 61, 62), 80, 5)):
+        for s in range(3):
+            R[(m, s)] = {"metrics": {"success_eyeglasses": float(success[s]), "kl_z": float(kl_z),
+                                     **({"kl_w": float(kl_w)} if kl_w else {})}}
+    models = ("CondVAE", "CSVAE", paper)
+    edits = ct.edit_findings(R, models)
+    assert edits.startswith("The judge accepts the glasses edits most often from CSVAE-paper, and the CSVAE is "
+                            "never above the CondVAE and is below it on the glasses edits; the CSVAE-paper is never "
+                            "below the CondVAE and is above it on the glasses edits. ")
+    assert "CSVAE-paper 61.0 % is above CondVAE's 41.0 %" in edits
+    alone = ct.edit_findings(R, ("CondVAE", paper))
+    assert alone.startswith("The judge accepts the glasses edits most often from CSVAE-paper, and the CSVAE-paper "
+                            "is never below the CondVAE")
+    info = ct.information_findings(R, models)
+    assert info.startswith("The CSVAE's latent carries the most information per test face, and it codes the face "
+                           "mostly in w, the latent meant for the attributes, so its edits also replace some of the "
+                           "rest of the face; the CSVAE-paper codes the face mostly in z, the latent meant for all "
+                           "but the attributes.")
+    assert ("The CSVAE-paper puts 80.0 nats in z and 5.0 in w: with the paper's weights (the KL on w weighs 1 per "
+            "face against 0.2 on z) the face is coded mostly in z") in info

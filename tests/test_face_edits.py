@@ -85,9 +85,10 @@ def _results(adder, blurred, add=80.0, others=1.0):
 def test_findings_name_the_only_method_that_adds_and_see_through_blurred_removals():
     f = fe.findings(_results(lambda n: fe.PRESS, [m for m in fe.METHODS if m != fe.PRESS]))
     assert f["verdict"] == ("Only Press et al. adds attributes that the judge sees, and removing cannot tell the "
-                            "methods apart, because the other four lose both attributes even in plain reconstruction.")
+                            "methods apart, because the other five lose both attributes even in plain reconstruction.")
     assert f["details"].startswith("Press et al. adds glasses on 81.0 % and a moustache on 81.0 % of the faces "
-                                   "(the other 4 methods: at most 2.0 %). VAE, CondVAE, CondVAE-info and CSVAE lose "
+                                   "(the other 5 methods: at most 2.0 %). VAE, CondVAE, CondVAE-info, CSVAE and "
+                                   "CSVAE-paper lose "
                                    "both attributes in plain reconstruction (at least 97.0 % of reconstructions "
                                    "judged without), while Press et al. keeps them in reconstruction (at most 5.0 % "
                                    "judged without) and removes them by the edit on 81.0 % and 81.0 %. Judged success")
@@ -100,7 +101,8 @@ def test_findings_lead_with_the_verdict_in_every_case():
     assert f["verdict"] == ("No method leads every addition, and removing cannot tell the methods apart, because "
                             "every method loses both attributes even in plain reconstruction.")
     assert f["details"].startswith("CSVAE adds glasses most often (81.0 %), VAE adds a moustache most often "
-                                   "(81.0 %). VAE, CondVAE, CondVAE-info, CSVAE and Press et al. lose both")
+                                   "(81.0 %). VAE, CondVAE, CondVAE-info, CSVAE, CSVAE-paper and Press et al. lose "
+                                   "both")
     # one leader, but others add too; one blurred method; nothing blurred
     f = fe.findings(_results(lambda n: "CondVAE", ["VAE"], others=20.0))
     assert f["verdict"] == ("CondVAE leads every addition, and removing cannot tell the methods apart, because VAE "
@@ -109,7 +111,7 @@ def test_findings_lead_with_the_verdict_in_every_case():
     f = fe.findings(_results(lambda n: "CondVAE", []))
     assert f["verdict"] == "Only CondVAE adds attributes that the judge sees."
     assert f["details"].startswith("CondVAE adds glasses on 81.0 % and a moustache on 81.0 % of the faces (the other "
-                                   "4 methods: at most 2.0 %). Judged success, best two: add glasses: CondVAE 81.0 %")
+                                   "5 methods: at most 2.0 %). Judged success, best two: add glasses: CondVAE 81.0 %")
     # nobody reaches ONLY_BELOW
     f = fe.findings(_results(lambda n: fe.PRESS, [], add=5.0))
     assert f["verdict"] == "No method adds attributes that the judge sees."

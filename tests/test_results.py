@@ -108,8 +108,32 @@ def test_acai_plateau_claim_says_where_the_curve_runs_leave_the_plateau():
         lines("VQ-VAE", [0.0] * 3) | lines("Denoising AE", [0.0] * 3)
     curve = lambda spreads: {"record": {"curve": [{"iter": i, "recon_spread": s} for i, s in
                                                   zip((3000, 10_000, 30_000), spreads)]}}
-    long_runs = {"AAE": curve([0, 0.3, 0.5]), "VQ-VAE": curve([0, 0, 0]), "ACAI": curve([0.9, 0.9, 0.9])}
+    long_runs = {"AAE": curve([0, 0.3, 0.5]), "VQ-VAE": curve([0, 0, 0]), "ACAI": curve([0.9, 0.9, 0.9]),
+                 "Denoising AE": curve([0.2, 0.3, 0.5])}
     found = results.acai_claims(R, long_runs=long_runs)
-    assert found[-1].evidence.endswith("; trained on to 30,000 iterations (seed 0), AAE leaves it from 10,000 and "
-                                       "VQ-VAE is still on it")
+    assert found[-1].evidence.endswith("; trained on to 30,000 iterations (seed 0), Denoising AE's seed 0 is off the "
+                                       "plateau already at 3,000, AAE leaves the plateau from 10,000 and VQ-VAE is "
+                                       "still on the plateau")
     assert results.acai_claims(R)[-1].evidence.endswith("the lines table gives every method's numbers")
+
+
+def test_celeba_claims_are_decided_by_the_csvae_with_the_papers_weights_where_it_was_trained():
+    from vaelab import claims
+    from vaelab.chapters import celeba_csvae as cc
+
+    keys = {f"success_{e}": 0.0 for e in cc.EXPERIMENTS}
+    R = {}
+    for m, success, mse in (("CondVAE", (10, 11, 12), (0.010, 0.011, 0.012)), ("CSVAE", (1, 2, 3), (0.02,) * 3),
+                            (cc.PAPER_CSVAE, (30, 32, 34), (0.015, 0.016, 0.017))):
+        for s in range(3):
+            R[(m, s)] = {"metrics": {**{k: float(success[s]) for k in keys}, "recon_mse": mse[s]}}
+    accurate, richer = results.celeba_csvae_claims(R)
+    assert richer.verdict == claims.REPRODUCED
+    assert "the CSVAE with the paper's loss weights 32.0 ± 2.0 %, CondVAE 11.0 ± 1.0 %" in richer.ours
+    assert "; with the notebook's weights (KL of w a hundredth of KL of z) the CSVAE has 2.0 ± 1.0 %" in \
+        richer.evidence
+    assert "CondVAE 0.0110 ± 0.0010, the CSVAE with the paper's loss weights 0.0160 ± 0.0010" in accurate.ours
+    notebook_only = {k: v for k, v in R.items() if k[0] != cc.PAPER_CSVAE}
+    accurate, richer = results.celeba_csvae_claims(notebook_only)
+    assert richer.explained_by == "hyperparameters" and "the CSVAE 2.0 ± 1.0 %" in richer.ours
+    assert richer.evidence.endswith("not the paper's, and codes the face in w")

@@ -5,7 +5,7 @@ checked against the CSVAE class and training loop of latent-subspaces' ``csvae_t
 its heads on the shared convolutional encoder, its adversary (here a logit, with the BCE taken with logits),
 its weights (beta1 = 10000 on the mean MSE, beta4 = 10, beta5 = 1; its beta2 = 0.001 and beta3 = 0.1 on KLs
 summed over a batch of 128 become 0.128 and 12.8 per sample, so that the balance does not move with the batch
-size), Adam 3e-4 for both optimisers. Deviations:
+size), Adam 3e-4 for both optimisers; :meth:`ConvCSVAEConfig.paper` gives the paper's weighting instead. Deviations:
 
 * **w per attribute**, as the paper (the notebook learns one MLP prior of all 40 labels into a 64-d w): 2
   dimensions per attribute with a learned diagonal Gaussian p(w_i | y_i) per value (a label between 0 and 1
@@ -46,6 +46,18 @@ class ConvCSVAEConfig:
     @property
     def w_dim(self) -> int:
         return self.n_labels * self.w_per_label
+
+    @classmethod
+    def paper(cls, image_values: int = 3 * 64 * 64, **kw) -> "ConvCSVAEConfig":
+        """The paper's weighting, b1..b5 = 20, 1, 0.2, 10, 1 (as latent-subspaces' toy code and every other
+        reimplementation), on this model's reductions. The paper's betas weigh one datapoint's terms: its squared
+        error summed over the image's ``image_values`` values, each KL summed over its dimensions, the negentropy
+        and the adversary's log-likelihood summed over the labels (on the images' [-1, 1] scale, as the toy code's
+        squared error is on its data's). Here the squared error is averaged over the values and the two adversary
+        terms over the labels (the KLs are already per face), so b1 is multiplied by
+        ``image_values`` and b4, b5 by ``n_labels``."""
+        n = kw.get("n_labels", cls.n_labels)
+        return cls(beta1=20.0 * image_values, beta2=1.0, beta3=0.2, beta4=10.0 * n, beta5=1.0 * n, **kw)
 
 
 class Head(nn.Module):

@@ -27,7 +27,7 @@ TOTAL = 10 * BOOK
 #: the curve runs (seed 0): method -> length
 CURVES = {m: TOTAL for m in acai.METHODS}
 #: curve runs declared here but not committed yet: the page neither looks them up nor draws them
-PENDING: set = {"Baseline AE", "Dropout AE", "Denoising AE", "VAE", "AAE", "VQ-VAE", "ACAI"}
+PENDING: set = {"Baseline AE", "Dropout AE", "Denoising AE", "VAE", "VQ-VAE", "ACAI"}
 #: the curve's metrics, with their labels
 PANELS = [("recon_spread", "recon spread"), ("distance_e3", "Mean Distance (×10⁻³)"), ("smoothness", "Smoothness"),
           ("recon_mse", "recon MSE")]
@@ -131,15 +131,16 @@ def _lead(loaded: dict) -> str:
                          + " (" + ", ".join(f"{m} from {left[m]:,}" for m in went) + ")")
         if stay:
             parts.append(f"and {subject(stay, 'stays', 'stay')} on it" if went else
-                         f"Trained to {end} iterations, {subject(stay, 'stays', 'stay')} on "
-                         + where.format("it is" if len(stay) == 1 else "they are"))
+                         f"Trained to {end} iterations, {subject(stay, 'stays', 'stay')} on the blank-image plateau, "
+                         "as at the book's length")
     text = (", ".join(parts) if len(parts) > 1 else parts[0]) + "."
     if fell:
         text += f" {report.series(fell)} {'ends' if len(fell) == 1 else 'end'} on the plateau, though off it at the " \
                 "book's length."
     pending = [m for m in CURVES if m not in loaded]
     if pending:
-        text += f" The curves of {report.series(pending)} are not committed yet."
+        text += (f" The curve of {pending[0]} is not committed yet." if len(pending) == 1 else
+                 f" The curves of {report.series(pending)} are not committed yet.")
     return text
 
 
@@ -163,10 +164,11 @@ def findings(loaded: dict, book: dict | None = None) -> str:
 
 
 def figure(loaded: dict):
-    """The curves of :data:`PANELS`, the recon spread on a log axis with the plateau's edge drawn across it."""
+    """The curves of :data:`PANELS`, the recon spread on a log axis above 10⁻³ (linear below, so that the plateau's
+    near-zero spreads stay on the figure) with the plateau's edge drawn across it."""
     fig = curves.figure(loaded, PANELS, {f"book ({BOOK:,})": BOOK})
     ax = fig.axes[0]
-    ax.set_yscale("log")
+    ax.set_yscale("symlog", linthresh=1e-3)   # linear below 10⁻³, where the plateau's spreads sit
     ax.axhline(acai.PLATEAU_SPREAD, color="0.3", lw=0.8, ls=":")
     ax.annotate("plateau below", (1, acai.PLATEAU_SPREAD), xycoords=("axes fraction", "data"), ha="right",
                 va="top", fontsize=7, color="0.3")

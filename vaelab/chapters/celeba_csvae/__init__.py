@@ -1,7 +1,8 @@
 """CSVAE against CondVAE, CondVAE-info and a VAE on faces (Klys, Snell, Zemel, NeurIPS'18, CelebA), after
 alexlyzhov/latent-subspaces and its slides. Figures: :mod:`vaelab.chapters.celeba_csvae.figures`.
 
-Every model is conditioned on the seven attributes of the slides' experiments (:data:`LABELS`). Per seed the
+Every model is conditioned on the seven attributes of the slides' experiments (:data:`LABELS`). The CSVAE trains
+twice, with the notebook's loss weights ("CSVAE") and with the paper's (:data:`PAPER_CSVAE`). Per seed the
 VAE trains first; CSVAE, CondVAE and CondVAE-info copy its convolutions
 (:func:`vaelab.models.conv_vae.copy_convolutions`) and train on. The face judge (:mod:`vaelab.metrics.face_judge`)
 scores every edit. Metrics (:func:`evaluate`), on test faces; "drift" is the mean |Δ| of the judge's 14 factor
@@ -44,8 +45,11 @@ from ..shared import chunks, mse
 
 CHAPTER = "celeba_csvae"
 LABELS = ("Eyeglasses", "Smiling", "Male", "Heavy_Makeup", "Wearing_Lipstick", "Receding_Hairline", "Mustache")
-MODELS = ("VAE", "CondVAE", "CondVAE-info", "CSVAE")
-SLUG = {"VAE": "vae", "CondVAE": "condvae", "CondVAE-info": "condvae_info", "CSVAE": "csvae"}
+#: the CSVAE trained with the paper's loss weights (:meth:`ConvCSVAEConfig.paper`); "CSVAE" has the notebook's
+PAPER_CSVAE = "CSVAE-paper"
+MODELS = ("VAE", "CondVAE", "CondVAE-info", "CSVAE", PAPER_CSVAE)
+SLUG = {"VAE": "vae", "CondVAE": "condvae", "CondVAE-info": "condvae_info", "CSVAE": "csvae",
+        PAPER_CSVAE: "csvae_paper"}
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,8 @@ def build(name: str, seed: int, profile: Profile) -> torch.nn.Module:
         return ConvCondVAE(ConvCondVAEConfig(width=w, info=name == "CondVAE-info"))
     if name == "CSVAE":
         return ConvCSVAE(ConvCSVAEConfig(width=w))
+    if name == PAPER_CSVAE:
+        return ConvCSVAE(ConvCSVAEConfig.paper(width=w))
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 

@@ -86,9 +86,10 @@ def _edits(names, article: str = "the ") -> str:
     return article + report.series([PLAIN.get(n, cc.EXPERIMENTS[n].title) for n in names]) + " edits"
 
 
-def _edit_lead(few: list, best_of: dict, rel: dict) -> str:
+def _edit_lead(few: list, best_of: dict, rel: dict, rel_paper: dict | None = None) -> str:
     """One plain sentence: the experiments whose edits the judge accepts from no model, the model it accepts
-    most from in the others, and where the CSVAE stands against the CondVAE (``rel``: experiment -> relation)."""
+    most from in the others, and where the CSVAE stands against the CondVAE (``rel``: experiment -> relation),
+    with the notebook's weights and (``rel_paper``) with the paper's."""
     parts = []
     if few:
         parts.append(f"the judge accepts few of any model's {_edits(few, '')}")
@@ -96,24 +97,31 @@ def _edit_lead(few: list, best_of: dict, rel: dict) -> str:
         parts.append(("it" if few else "the judge") + " accepts " + report.series(
             f"{_edits(ns)}{' most often' if i == 0 else ''} from {m}" for i, (m, ns) in enumerate(best_of.items())))
     s = "; ".join(parts)
+    first = _against(rel, "the CSVAE")
+    s += first + _against(rel_paper or {}, f"the {cc.PAPER_CSVAE}", "; " if first else ", and ")
+    return s[0].upper() + s[1:] + "."
+
+
+def _against(rel: dict, who: str, join: str = ", and ") -> str:
+    """"<join><who> is above the CondVAE on … but below it on …" from ``rel`` (experiment -> relation)."""
     above, below = ([n for n, r in rel.items() if r == w] for w in ("above", "below"))
     tested = "beside" not in rel.values()
     if above and below:
-        s += f", and the CSVAE is above the CondVAE on {_edits(above)} but below it on {_edits(below)}"
-    elif above or below:
+        return f"{join}{who} is above the CondVAE on {_edits(above)} but below it on {_edits(below)}"
+    if above or below:
         one, other = ("above", "below") if above else ("below", "above")
-        s += (f", and the CSVAE is never {other} the CondVAE and is {one} it on {_edits(above or below)}" if tested
-              else f", and the CSVAE is {one} the CondVAE on {_edits(above or below)}")
-    elif rel and tested:
-        s += ", and the CSVAE is never above or below the CondVAE"
-    return s[0].upper() + s[1:] + "."
+        return (f"{join}{who} is never {other} the CondVAE and is {one} it on {_edits(above or below)}" if tested
+                else f"{join}{who} is {one} the CondVAE on {_edits(above or below)}")
+    if rel and tested:
+        return f"{join}{who} is never above or below the CondVAE"
+    return ""
 
 
 def edit_findings(R: dict, models=cc.MODELS) -> str:
     """One plain sentence (:func:`_edit_lead`), then per experiment: which model's edits the judge accepts most
-    often, the CSVAE set beside the CondVAE, and (ToyFaces) how far the edit moved the other factors beside the
-    true edit."""
-    out, few, best_of, rel = [], [], {}, {}
+    often, each CSVAE (the notebook's and the paper's loss weights) set beside the CondVAE, and (ToyFaces) how far
+    the edit moved the other factors beside the true edit."""
+    out, few, best_of, rel, rel_paper = [], [], {}, {}, {}
     for name, exp in cc.EXPERIMENTS.items():
         key = f"success_{name}"
         have = [m for m in models if report.per_seed(R, m, key)]
@@ -130,13 +138,16 @@ def edit_findings(R: dict, models=cc.MODELS) -> str:
         if "CSVAE" in have and "CondVAE" in have:
             rel[name] = _relation(R, "CSVAE", "CondVAE", key)[0]
             s += "; " + _versus(R, "CSVAE", "CondVAE", key)
+        if cc.PAPER_CSVAE in have and "CondVAE" in have:
+            rel_paper[name] = _relation(R, cc.PAPER_CSVAE, "CondVAE", key)[0]
+            s += "; " + _versus(R, cc.PAPER_CSVAE, "CondVAE", key)
         if report.per_seed(R, have[0], f"drift_{name}"):
             drifts = ", ".join(f"{m} {_mean(R, m, f'drift_{name}'):.3f}" for m in have)
             s += (f"; the judge's factor readings move by {drifts}, against "
                   f"{_mean(R, have[0], f'drift_truth_{name}'):.3f} for the true edit and "
                   f"{_mean(R, have[0], 'drift_unrelated'):.3f} between unrelated faces")
         out.append(s + ".")
-    return " ".join([_edit_lead(few, best_of, rel), *out]) if out else ""
+    return " ".join([_edit_lead(few, best_of, rel, rel_paper), *out]) if out else ""
 
 
 def disentanglement_findings(R: dict, models=cc.MODELS) -> str:
@@ -167,20 +178,27 @@ def information_findings(R: dict, models=cc.MODELS) -> str:
     have = [m for m in models if report.per_seed(R, m, "kl_z")]
     if not have:
         return ""
-    total = {m: _mean(R, m, 'kl_z') + (_mean(R, m, 'kl_w') if m == 'CSVAE' else 0) for m in have}
+    has_w = [m for m in have if report.per_seed(R, m, "kl_w")]
+    total = {m: _mean(R, m, 'kl_z') + (_mean(R, m, 'kl_w') if m in has_w else 0) for m in have}
     most = max(have, key=total.get)
     lead = f"The {most}'s latent carries the most information per test face"
     s = "Per test face, the latent carries " + ", ".join(f"{total[m]:.1f} nats ({m})" for m in have)
-    if "CSVAE" in have and report.per_seed(R, "CSVAE", "kl_w"):
-        z, w = _mean(R, "CSVAE", "kl_z"), _mean(R, "CSVAE", "kl_w")
-        c = cc.ConvCSVAEConfig()
-        where = "w" if w > z else "z"
-        lead += (", and " + ("it" if most == "CSVAE" else "the CSVAE") + f" codes the face mostly in {where}, "
-                 + ("the latent meant for the attributes, so its edits also replace some of the rest of the face"
-                    if where == "w" else "the latent meant for all but the attributes"))
-        s += (f". The CSVAE puts {z:.1f} nats in z and {w:.1f} in w: with the notebook's weights (the KL on w "
-              f"weighs {c.beta2:g} per face against {c.beta3:g} on z) the face is coded mostly in {where}")
-        if where == "w":
+    weights = {"CSVAE": ("the notebook's weights", cc.ConvCSVAEConfig()),
+               cc.PAPER_CSVAE: ("the paper's weights", cc.ConvCSVAEConfig.paper())}
+    where = {m: "w" if _mean(R, m, "kl_w") > _mean(R, m, "kl_z") else "z" for m in has_w if m in weights}
+    coded = []
+    for m, w in where.items():
+        who = "it" if most == m and not coded else f"the {m}"
+        coded.append(f"{who} codes the face mostly in {w}, " + (
+            "the latent meant for the attributes, so its edits also replace some of the rest of the face" if w == "w"
+            else "the latent meant for all but the attributes"))
+    if coded:
+        lead += ", and " + "; ".join(coded)
+    for m, w in where.items():
+        label, c = weights[m]
+        s += (f". The {m} puts {_mean(R, m, 'kl_z'):.1f} nats in z and {_mean(R, m, 'kl_w'):.1f} in w: with {label} "
+              f"(the KL on w weighs {c.beta2:g} per face against {c.beta3:g} on z) the face is coded mostly in {w}")
+        if w == "w":
             s += (", so an edit that replaces a subspace w_i by its prior mean also replaces what w_i carried "
                   "about the rest of the face")
     return f"{lead}. {s}."

@@ -2,10 +2,11 @@
 faces, scored by the same judge against the true edit that ToyFaces draws.
 
 Methods (:data:`METHODS`), as their chapters train them (nothing is trained here): the VAE's attribute
-direction (``z + Δy · directions``), CondVAE, CondVAE-info and the CSVAE of :mod:`vaelab.chapters.celeba_csvae`,
-each by its own ``manipulate``; Press et al.'s common/specific split of :mod:`vaelab.chapters.domain_translation`
-(its ``glasses`` model for the glasses, its ``beard`` model for the moustache), adding with the specific code
-of a test face that has the attribute (a donor, fixed per seed), removing with a zero specific code.
+direction (``z + Δy · directions``), CondVAE, CondVAE-info and the CSVAE of :mod:`vaelab.chapters.celeba_csvae`
+(with the notebook's and with the paper's loss weights), each by its own ``manipulate``; Press et al.'s
+common/specific split of :mod:`vaelab.chapters.domain_translation` (its ``glasses`` model for the glasses, its
+``beard`` model for the moustache), adding with the specific code of a test face that has the attribute (a donor,
+fixed per seed), removing with a zero specific code.
 
 Edits (:data:`EDITS`): add and remove Eyeglasses, add and remove a Mustache; the moustache edits use men with
 no beard and no goatee, so that every method's edit has one true answer.
