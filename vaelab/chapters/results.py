@@ -528,13 +528,10 @@ def acai_claims(results: dict, profile_name: str = "book", long_runs: dict | Non
 def _plateau_curves_text(long_runs: dict, stuck: list, length) -> str:
     """What the curve runs (seed 0) of the methods with a seed on the plateau show: where each leaves it, that it
     stays, or that its seed 0 is off it already at the book's length."""
-    from .. import curves
-    from . import acai as ch
-
     said = []
     for m in (m for m in stuck if m in long_runs):
         c = long_runs[m]["record"]["curve"]
-        if curves.at(c, length.BOOK)["recon_spread"] >= ch.PLATEAU_SPREAD:
+        if not length.on_plateau_at_book(c):
             said.append(f"{m}'s seed 0 is off the plateau already at {length.BOOK:,}")
         else:
             it = length.leaves_plateau(c)

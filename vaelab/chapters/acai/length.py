@@ -93,6 +93,11 @@ def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
     return curves.table(loaded, PANELS, digits)
 
 
+def on_plateau_at_book(curve: list) -> bool:
+    """Whether the curve run draws one image for every input at the book's length (as the book's runs are judged)."""
+    return curves.at(curve, BOOK)["recon_spread"] < acai.PLATEAU_SPREAD
+
+
 def leaves_plateau(curve: list, threshold: float = acai.PLATEAU_SPREAD) -> int | None:
     """The first point from which the recon spread stays at least ``threshold`` to the curve's end (the run has
     left the blank-image plateau for good), or None when the last point is still below it."""
@@ -113,8 +118,7 @@ def _lead(loaded: dict) -> str:
                 "training is not shown here.")
     total = {loaded[m]["record"]["curve"][-1]["iter"] for m in loaded}
     end = f"{total.pop():,}" if len(total) == 1 else "their curves' ends"
-    on_at_book = [m for m in loaded if curves.at(loaded[m]["record"]["curve"], BOOK)["recon_spread"]
-                  < acai.PLATEAU_SPREAD]
+    on_at_book = [m for m in loaded if on_plateau_at_book(loaded[m]["record"]["curve"])]
     left = {m: leaves_plateau(loaded[m]["record"]["curve"]) for m in on_at_book}
     stay = [m for m, it in left.items() if it is None]
     went = [m for m, it in left.items() if it is not None]
