@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from face_doubles import ChannelJudge
 from vaelab.chapters import celeba_csvae as cc
 from vaelab.chapters import domain_translation as dt
 from vaelab.chapters.celeba_csvae import tables as ct
@@ -120,19 +121,6 @@ def test_experiments_select_and_set_their_labels():
         cc.labels({"attrs": torch.zeros(2, 1)}, ["Smiling"])
 
 
-class _Judge:
-    """Reads 'attributes' and 'factors' off channel means: equal images read equally."""
-
-    def __init__(self, names):
-        self.names = names
-
-    def read(self, x):
-        x = x.float() / 255 if x.dtype == torch.uint8 else x
-        m = x.mean((2, 3))                                            # (N, 3)
-        return {"attrs": (m[:, :1] > 0.5).float().expand(-1, len(self.names)),
-                "factors": m.repeat(1, 5)[:, :14]}
-
-
 class _Oracle(torch.nn.Module):
     """Reconstructs exactly and edits into ToyFaces' true edit (found by matching the input image)."""
 
@@ -176,7 +164,7 @@ def test_an_oracle_edit_scores_zero_truth_error_and_moves_the_factors_as_the_tru
     S = cc.eval_sets(D, prof)
     names = D["attributes"]
     oracle = _Oracle([S[e] for e in cc.EXPERIMENTS] + [S["test"], S["dis_train"], S["dis_test"]], names)
-    m = cc.evaluate(oracle, S, _Judge(names), names)
+    m = cc.evaluate(oracle, S, ChannelJudge(names), names)
     assert m["recon_mse"] < 1e-10 and m["drift_recon"] < 1e-6 and m["kl_z"] == 0
     for e in cc.EXPERIMENTS:
         assert m[f"truth_mse_{e}"] < 1e-9

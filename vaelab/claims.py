@@ -22,8 +22,8 @@ NOT_TESTED = "not tested"
 VERDICTS = (REPRODUCED, DIRECTION, AT_REFERENCE, NOT_REPRODUCED, OPEN, NOT_TESTED)
 #: the rungs of the ladder that can explain a difference from the paper; "" where nothing is left to explain
 RUNGS = ("protocol", "hyperparameters", "length", "the method as specified", "")
-#: significance level of every test over seeds
-ALPHA = 0.05
+#: significance level of every test over seeds (:func:`vaelab.report.significant`)
+ALPHA = report.ALPHA
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def decide(holds: bool | None, p: float | None = None, settled: bool = True, at_
     if holds is None:
         return NOT_TESTED
     if holds:
-        return REPRODUCED if p is None or (math.isfinite(p) and p < ALPHA) else DIRECTION
+        return REPRODUCED if p is None or report.significant(p) else DIRECTION
     return AT_REFERENCE if at_reference else NOT_REPRODUCED if settled else OPEN
 
 

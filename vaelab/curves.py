@@ -106,16 +106,21 @@ def _same(a: float, b: float, tol: float = 1e-6) -> bool:
 def table(loaded: dict, panels, digits: int = 3):
     """One row per curve point of every loaded curve run (``{name: {"record", "metrics"}}``; ``panels`` is
     ``[(key, label)]``), and a last row per run recomputed from the committed weights with whether it equals the
-    curve's last point (to 1e-6; NaN equals NaN)."""
+    curve's last point (to 1e-6; NaN equals NaN). An undefined (NaN) value reads "undefined", a metric the run
+    does not have stays blank."""
     import pandas as pd
+
+    def cell(point: dict, k: str) -> str:
+        v = point.get(k)
+        return "" if v is None else "undefined" if v != v else f"{v:.{digits}f}"
 
     rows = {}
     for name, r in loaded.items():
         curve, m = r["record"]["curve"], r["metrics"]
         for p in curve:
-            rows[(name, f"{p['iter']:,}")] = {label: f"{p[k]:.{digits}f}" for k, label in panels}
+            rows[(name, f"{p['iter']:,}")] = {label: cell(p, k) for k, label in panels}
         if m:
-            row = {label: f"{m[k]:.{digits}f}" for k, label in panels}
+            row = {label: cell(m, k) for k, label in panels}
             row["= last point"] = "yes" if all(_same(curve[-1][k], v) for k, v in m.items()) else "no"
             rows[(name, "recomputed")] = row
     df = pd.DataFrame.from_dict(rows, orient="index").fillna("")

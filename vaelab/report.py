@@ -20,6 +20,15 @@ def per_seed(results: dict, name: str, key: str) -> list:
     return [r["metrics"][key] for (m, _), r in results.items() if m == name and key in r["metrics"]]
 
 
+#: the significance level of every test over seeds, in the findings and in the claims (:mod:`vaelab.claims`)
+ALPHA = 0.05
+
+
+def significant(p: float) -> bool:
+    """A test's p-value is below :data:`ALPHA` (an undefined, NaN, test is not significant)."""
+    return bool(np.isfinite(p) and p < ALPHA)
+
+
 def series(items) -> str:
     """Words joined as prose: "a", "a and b", "a, b and c"."""
     items = list(items)

@@ -341,8 +341,8 @@ def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
         elif not below:
             verdicts.append("reversed")
         else:
-            verdicts.append("significant" if p < 0.05 else "direction")
-            if p >= 0.05:
+            verdicts.append("significant" if report.significant(p) else "direction")
+            if not report.significant(p):
                 weak.append(what)
         out.append(f"{what}: {a} {_ms(x, digits)}, {b} {_ms(y, digits)} ({a} {'lower' if below else 'not lower'}; "
                    f"{_compare(x, y)}).")
@@ -366,14 +366,15 @@ def lines_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
         if not weak:
             lead = (f"{a}'s interpolations score lower than {other}'s on both metrics{every}, as the paper reports, "
                     "and the difference is significant on both.")
-            out.append("Welch's test gives p < 0.05 on both, so the ordering holds at this training length.")
+            out.append(f"Welch's test gives p < {report.ALPHA:g} on both, so the ordering holds at this training "
+                       "length.")
         else:
             on = "" if len(weak) == 2 else f" in {weak[0].split(' (')[0]}"
             n = len(report.per_seed(results, key(a, "lines", None), "distance_e3"))
             lead = (f"{a}'s interpolations score lower than {other}'s on both metrics{every}, as the paper reports, "
                     f"but with {_words(n)} seeds the difference{on} is not significant.")
-            out.append(f"With {n} seeds Welch's test does not reach p < 0.05 on {' or '.join(weak)}, so {paper} "
-                       "is not established at this training length.")
+            out.append(f"With {n} seeds Welch's test does not reach p < {report.ALPHA:g} on {' or '.join(weak)}, so "
+                       f"{paper} is not established at this training length.")
     nan = []
     for m in METHODS:
         v = report.per_seed(results, key(m, "lines", None), "smoothness")
@@ -418,7 +419,7 @@ def mnist_findings(results: dict, a: str = "ACAI", b: str = "Baseline AE") -> st
         lead = (f"{a}'s linear-probe accuracy is {side[first]} {other}'s at latent size {first} and "
                 + " and ".join(f"{side[s].removesuffix(' of')} at {s}" for s in rest))
     tested = [s for s in sizes if np.isfinite(p_of[s])]
-    sig = [s for s in tested if p_of[s] < 0.05]
+    sig = [s for s in tested if report.significant(p_of[s])]
     if not tested:
         how = "with one seed per run " if one_seed else "on these seeds "
         lead += f", and {how}{'neither difference can' if two else 'the difference cannot'} be tested."

@@ -63,7 +63,7 @@ def _relation(R, a: str, b: str, key: str) -> tuple[str, float]:
     where the test finds a difference, "beside" where there is no test."""
     va, vb = report.per_seed(R, a, key), report.per_seed(R, b, key)
     p = report.welch_p(va, vb)
-    if np.isfinite(p) and p < 0.05:
+    if report.significant(p):
         return ("above" if np.mean(va) > np.mean(vb) else "below"), p
     return ("level with" if np.isfinite(p) else "beside"), p
 

@@ -386,7 +386,7 @@ def _ms(results, name, key, digits=1, unit=" %"):
 def _relation(a, b) -> str:
     """How per-seed MSEs ``a`` stand to ``b``: a direction only where the paired test finds one (or cannot test)."""
     p = report.paired_p(a, b)
-    if np.isfinite(p) and p >= 0.05:
+    if np.isfinite(p) and not report.significant(p):
         return "about as close to the truth as"
     return "closer to the truth than" if np.mean(a) < np.mean(b) else "farther from the truth than"
 
@@ -473,7 +473,7 @@ def probe_findings(results: dict, domains=BOOK_DOMAINS) -> str:
         if not sp:
             continue
         p, test = report.paired_p(co, tr), report.paired_text(co, tr)
-        level = np.isfinite(p) and p >= 0.05
+        level = np.isfinite(p) and not report.significant(p)
         rel = "level" if level else "below" if np.mean(co) < np.mean(tr) else "above"
         held[rel].append(d)
         better[len(sp) == len(co) and all(a > b for a, b in zip(sp, co))].append(d)

@@ -193,7 +193,7 @@ def adversary_reads(results: dict, name: str = "CSVAE") -> dict:
             "bits": float((np.mean(h) - np.mean(bce)) / math.log(2))}
 
 
-def _compare(results, a: str, b: str, key: str = "mi_z", alpha: float = 0.05):
+def _compare(results, a: str, b: str, key: str = "mi_z", alpha: float = report.ALPHA):
     """(mean ± sd text of b, verdict) comparing model b with model a on ``key`` over seeds."""
     va, vb = per_seed(results, a, key), per_seed(results, b, key)
     p = welch_p(va, vb)

@@ -190,26 +190,26 @@ def points_findings(results: dict) -> str:
     own, knn = report.per_seed(results, "AVB", "kl_model"), report.per_seed(results, "AVB", "kl_knn")
     d = float(np.mean(np.subtract(own, knn)))
     p_kl = report.paired_p(own, knn)
-    avb_better = p_fit < 0.05 and s["AVB.log_px"] > s["VAE.log_px"]
+    avb_better = report.significant(p_fit) and s["AVB.log_px"] > s["VAE.log_px"]
     fit = ("AVB fits the four points better than the Gaussian VAE" if avb_better else
-           "The Gaussian VAE fits the four points better than AVB" if p_fit < 0.05 else
+           "The Gaussian VAE fits the four points better than AVB" if report.significant(p_fit) else
            "Neither AVB nor the Gaussian VAE fits the four points measurably better at this number of seeds")
     own_elbo = "its own ELBO" if avb_better else "AVB's own ELBO"
-    if not p_kl < 0.05:
+    if not report.significant(p_kl):
         bias = f"{own_elbo} shows no measurable bias"
     else:
         bias = f"{own_elbo} {'understates' if d > 0 else 'overstates'} {'how well' if avb_better else 'its fit'}"
-    conj = "though" if avb_better and p_kl < 0.05 and d < 0 else "and"
+    conj = "though" if avb_better and report.significant(p_kl) and d < 0 else "and"
     parts = [f"{fit}, {conj} {bias}.",
              f"The best possible log-likelihood is -log 4 = {LOG_PX_OPTIMUM:.3f} nats. The VAE reaches "
              f"{s['VAE.log_px']:.3f} ± {s['VAE.log_px.std']:.3f}, AVB {s['AVB.log_px']:.3f} ± "
-             f"{s['AVB.log_px.std']:.3f} ({n} seeds; Welch p = {p_fit:.{3 if p_fit < 0.05 else 2}f})."]
+             f"{s['AVB.log_px.std']:.3f} ({n} seeds; Welch p = {p_fit:.{3 if report.significant(p_fit) else 2}f})."]
     parts.append(f"Measured with one estimator for both, the posterior's distance from the true posterior, "
                  f"KL(q || p(z|x)) = log p(x) - ELBO, is {s['VAE.gap']:.3f} nats for the VAE and "
                  f"{s['AVB.gap']:.3f} for AVB.")
     head = (f"AVB's discriminator puts its own KL at {s['AVB.kl_model']:.3f} ± {s['AVB.kl_model.std']:.3f} nats "
             f"against the sample-based {s['AVB.kl_knn']:.3f} ± {s['AVB.kl_knn.std']:.3f}")
-    if p_kl < 0.05:
+    if report.significant(p_kl):
         parts.append(f"{head}: {abs(d):.3f} {'higher' if d > 0 else 'lower'} (paired t-test over seeds, p = "
                      f"{p_kl:.3f}), so the ELBO AVB reports for itself is {'pessimistic' if d > 0 else 'optimistic'} "
                      f"by about that much.")

@@ -355,7 +355,7 @@ def findings(results: dict, J: dict, profile: Profile) -> str:
         first, last = (report.per_seed(results, name, "transfer0_both"),
                        report.per_seed(results, name, f"transfer{K}_both"))
         p = report.paired_p(first, last)
-        trend = ("no distinguishable change" if not p < 0.05 else
+        trend = ("no distinguishable change" if not report.significant(p) else
                  ("an improvement" if np.mean(last) > np.mean(first) else "a decline"))
         parts.append(
             f"Background transfer counts as a success (the source digit on the target background) for "
