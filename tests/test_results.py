@@ -137,3 +137,43 @@ def test_celeba_claims_are_decided_by_the_csvae_with_the_papers_weights_where_it
     accurate, richer = results.celeba_csvae_claims(notebook_only)
     assert richer.explained_by == "hyperparameters" and "the CSVAE 2.0 ± 1.0 %" in richer.ours
     assert richer.evidence.endswith("not the paper's, and codes the face in w")
+
+
+def test_celeba_claims_read_the_curves_where_both_deciding_models_have_one():
+    """A curve's end must agree with the book's seeds; both curves flat moves the rung from length on; one curve
+    alone is shown but decides nothing."""
+    from vaelab import claims
+    from vaelab.chapters import celeba_csvae as cc
+
+    keys = {f"success_{e}": 0.0 for e in cc.EXPERIMENTS}
+    R = {}
+    for m, success, mse in (("CondVAE", (10, 11, 12), (0.010, 0.011, 0.012)),
+                            (cc.PAPER_CSVAE, (30, 32, 34), (0.015, 0.016, 0.017))):
+        for s in range(3):
+            R[(m, s)] = {"metrics": {**{k: float(success[s]) for k in keys}, "recon_mse": mse[s]}}
+
+    def curve(success, mse):
+        return {"record": {"curve": [{"iter": i, "success_mean": a, "recon_mse": b}
+                                     for i, a, b in zip((1000, 2000, 5000, 10_000), success, mse)]}}
+
+    flat = {"CondVAE": curve([10, 20, 20.5, 21], [0.02, 0.012, 0.0119, 0.0118]),
+            cc.PAPER_CSVAE: curve([30, 40, 41, 40], [0.03, 0.0161, 0.016, 0.0159])}
+    accurate, richer = results.celeba_csvae_claims(R, long_runs=flat)
+    assert richer.verdict == claims.REPRODUCED and richer.explained_by == ""
+    assert "; seed 0 trained to 10,000 iterations: CondVAE 21.0 %, CSVAE-paper 40.0 %" in richer.ours
+    assert richer.evidence.endswith("; flat within 2 points from 2,000 to 10,000 iterations")
+    assert accurate.verdict == claims.REPRODUCED and accurate.ours.endswith("CondVAE 0.0118, CSVAE-paper 0.0159")
+    moving = {**flat, "CondVAE": curve([10, 20, 30, 50], [0.02, 0.012, 0.0119, 0.0118])}
+    _, richer = results.celeba_csvae_claims(R, long_runs=moving)
+    assert richer.verdict == claims.OPEN and richer.explained_by == "length", "the curve's end reverses the order"
+    assert richer.evidence.endswith("; still moving by more than 2 points between 2,000 and 10,000 iterations")
+    R_fails = {k: {"metrics": {**v["metrics"], **{q: 0.0 for q in keys}}} if k[0] == cc.PAPER_CSVAE else v
+               for k, v in R.items()}
+    flat_fail = {**flat, cc.PAPER_CSVAE: curve([1, 2, 2, 2], [0.03, 0.0161, 0.016, 0.0159])}
+    _, richer = results.celeba_csvae_claims(R_fails, long_runs=flat_fail)
+    assert richer.verdict == claims.NOT_REPRODUCED and richer.explained_by == "hyperparameters"
+    alone = {cc.PAPER_CSVAE: flat[cc.PAPER_CSVAE]}
+    _, richer = results.celeba_csvae_claims(R, long_runs=alone)
+    assert richer.verdict == claims.REPRODUCED and richer.ours.endswith(
+        "; seed 0 trained to 10,000 iterations: CSVAE-paper 40.0 % (CondVAE's curve is not committed yet)")
+    assert "flat within" not in richer.evidence and "still moving" not in richer.evidence

@@ -340,13 +340,16 @@ def _mean_over(results: dict, name: str, keys) -> list:
     return [float(np.mean(v)) for v in zip(*cols)] if cols and all(cols) else []
 
 
-def celeba_csvae_claims(results: dict, profile_name: str = "book") -> list:
+def celeba_csvae_claims(results: dict, profile_name: str = "book", long_runs: dict | None = None) -> list:
     """The slides' conclusion on faces, decided over the book's seeds: CondVAE more accurate, the CSVAE richer in
-    controllable attributes."""
+    controllable attributes. ``long_runs``: the committed curve runs (:func:`vaelab.chapters.celeba_csvae.length.
+    load_all`); where the deciding CSVAE's and CondVAE's are both there, their end points must agree too and their
+    curves say whether the metric still moves."""
     import numpy as np
 
     from .. import claims
     from . import celeba_csvae as ch
+    from .celeba_csvae import length
 
     p, ref = ch.PROFILES[profile_name], ch.PROFILES["paper"]
     its = f"{p.vae_iterations + p.iterations:,} of the reference's {ref.vae_iterations + ref.iterations:,} iterations"
@@ -354,6 +357,9 @@ def celeba_csvae_claims(results: dict, profile_name: str = "book") -> list:
     paper = bool(report.per_seed(results, ch.PAPER_CSVAE, "recon_mse"))
     main = ch.PAPER_CSVAE if paper else "CSVAE"
     n = len(report.per_seed(results, main, "recon_mse"))
+    long_runs = long_runs or {}
+    pair = [long_runs[m] for m in (main, "CondVAE") if m in long_runs]
+    both = len(pair) == 2
     out = []
 
     def beside(key_values, digits: int, unit: str, b: list) -> str:
@@ -363,29 +369,53 @@ def celeba_csvae_claims(results: dict, profile_name: str = "book") -> list:
         return (f"; with the notebook's weights (KL of w a hundredth of KL of z) the CSVAE has {_ms(other, digits)}"
                 f"{unit} (Welch's test against CondVAE, {_p(report.welch_p(other, b))})")
 
+    def at_end(key: str, digits: int, unit: str) -> str:
+        """The curve runs' last points: both models', or the one committed so far."""
+        shown = [(m, long_runs[m]["record"]["curve"][-1]) for m in ("CondVAE", main) if m in long_runs]
+        if not shown:
+            return ""
+        text = ", ".join(f"{m} {q[key]:.{digits}f}{unit}" for m, q in shown)
+        return f"; seed 0 trained to {shown[0][1]['iter']:,} iterations: {text}" + (
+            "" if both else f" ({'CondVAE' if main in long_runs else main}'s curve is not committed yet)")
+
+    def flat(key: str, tolerance) -> bool:
+        """Both curves' last three points lie within ``tolerance(curve)``."""
+        curves_ = [r["record"]["curve"] for r in pair]
+        return both and all(claims.settled([q[key] for q in c], tolerance(c)) for c in curves_)
+
+    def curve_text(fl: bool, within: str) -> str:
+        return _curve_text(long_runs[main], fl, within) if both else ""
+
+    def end_holds(key: str, better) -> bool:
+        return not both or better(long_runs[main]["record"]["curve"][-1][key],
+                                  long_runs["CondVAE"]["record"]["curve"][-1][key])
+
     name = "the CSVAE with the paper's loss weights" if paper else "the CSVAE"
     mse = lambda m: report.per_seed(results, m, "recon_mse")
     cs, cd = mse(main), mse("CondVAE")
     pv = report.welch_p(cd, cs)
-    v = claims.decide(np.mean(cd) < np.mean(cs), pv, False)
+    fl = flat("recon_mse", lambda c: length.MSE_FLAT * c[-1]["recon_mse"])
+    v = claims.decide(np.mean(cd) < np.mean(cs) and end_holds("recon_mse", lambda a, b: b < a), pv, fl)
     out.append(_claim(
         "CondVAE gives more accurate samples than the CSVAE (the slides' conclusion)", f"{NO_NUMBER} (slides)",
-        f"reconstruction MSE: CondVAE {_ms(cd, 4)}, {name} {_ms(cs, 4)} ({its}, {_seeds(n)})", v, "length",
-        f"Welch's test over seeds, {_p(pv)}" + beside(mse, 4, "", cd)))
+        f"reconstruction MSE: CondVAE {_ms(cd, 4)}, {name} {_ms(cs, 4)} ({its}, {_seeds(n)})"
+        + at_end("recon_mse", 4, ""), v, _curve_rung(fl),
+        f"Welch's test over seeds, {_p(pv)}" + beside(mse, 4, "", cd) + curve_text(fl, f"{length.MSE_FLAT:.0%}")))
     keys = [f"success_{e}" for e in ch.EXPERIMENTS]
     success = lambda m: _mean_over(results, m, keys)
     scs, scd = success(main), success("CondVAE")
     pv = report.welch_p(scs, scd)
-    v = claims.decide(np.mean(scs) > np.mean(scd), pv, False)
+    fl = flat("success_mean", lambda c: length.FLAT)
+    v = claims.decide(np.mean(scs) > np.mean(scd) and end_holds("success_mean", lambda a, b: a > b), pv, fl)
     out.append(_claim(
         "The CSVAE controls attributes better than CondVAE (the slides' conclusion: richer controllable attributes)",
         f"{NO_NUMBER} (slides)",
         f"judged success averaged over the slides' {len(keys)} edits: {name} {_ms(scs, 1)} %, CondVAE {_ms(scd, 1)} % "
-        f"({its}, {_seeds(n)})", v, "length" if paper else "hyperparameters",
+        f"({its}, {_seeds(n)})" + at_end("success_mean", 1, " %"), v, _curve_rung(fl) if paper else "hyperparameters",
         f"Welch's test over seeds, {_p(pv)}" + (beside(success, 1, " %", scd) if paper else
                                                 "; the CSVAE trains with the latent-subspaces notebook's loss weights "
                                                 "(KL of w a hundredth of KL of z), not the paper's, and codes the "
-                                                "face in w")))
+                                                "face in w") + curve_text(fl, f"{length.FLAT:g} points")))
     return out
 
 

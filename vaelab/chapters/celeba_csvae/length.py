@@ -40,6 +40,8 @@ PANELS = [("success_mean", "four edits: judged success %"), ("interp_success", "
           ("recon_mse", "reconstruction MSE"), ("kl_z", "KL(z), nats"), ("kl_w", "KL(w), nats")]
 #: a judged rate moves (its curve is not flat) by more than this many points
 FLAT = 2.0
+#: the reconstruction MSE moves by more than this fraction of its last value
+MSE_FLAT = 0.05
 
 
 def points(model: str, total: int) -> tuple:
