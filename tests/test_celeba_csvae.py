@@ -224,6 +224,13 @@ def test_findings_lead_with_one_plain_sentence_over_experiments_and_scores():
     assert ct.disentanglement_findings(R2, models).startswith(
         "VAE scores highest on MIG and DCI disentanglement while CondVAE scores highest on SAP, and CSVAE's MIG is "
         "level with VAE's. MIG is highest for VAE (0.200)")
+    R4 = {**R, **{(cc.PAPER_CSVAE, s): {"metrics": {"mig": v, "dci_disentanglement": 0.1, "sap": 0.1}}
+                  for s, v in enumerate((0.14, 0.2, 0.16))}}
+    text = ct.disentanglement_findings(R4, (*models, cc.PAPER_CSVAE))
+    assert text.startswith("CSVAE scores highest on MIG, VAE scores highest on DCI disentanglement and CondVAE "
+                           "scores highest on SAP, and CSVAE's MIG is above VAE's and CSVAE-paper's MIG is level "
+                           "with VAE's. MIG is highest")
+    assert text.endswith("; CSVAE-paper 0.167 is level with VAE's 0.150 (Welch p = 0.65).")
     text = ct.information_findings(R, models)
     assert text.startswith("The CSVAE's latent carries the most information per test face, and it codes the face "
                            "mostly in z, the latent meant for all but the attributes. Per test face, the latent "

@@ -56,21 +56,26 @@ def reconstructions(R: dict, names, seed: int, models=cc.MODELS, n: int = 10):
     return plots.image_rows(rows, ["input", *models], f"test faces and their reconstructions (seed {seed})")
 
 
-def subspaces(R: dict, names, seed: int, max_points: int = 800):
-    """The CSVAE's w_i (2 dimensions per attribute) on test faces, coloured by the attribute's label, with the
-    means of its two learned priors p(w_i | y_i = 0) and p(w_i | y_i = 1) marked."""
-    m = _entry(R, "CSVAE", seed)["model"]
+def subspaces(R: dict, names, seed: int, max_points: int = 800, models=("CSVAE", cc.PAPER_CSVAE)):
+    """Each CSVAE's w_i (2 dimensions per attribute) on test faces, coloured by the attribute's label, with the
+    means of its two learned priors p(w_i | y_i = 0) and p(w_i | y_i = 1) marked: one row per CSVAE."""
+    rows = [m for m in models if (m, seed) in R]
+    if not rows:
+        raise KeyError(f"no CSVAE of seed {seed} among the results (looked for {', '.join(models)})")
     T = R.extra["sets"]["dis_test"]
     y = cc.labels(T, names)[:max_points]
-    w = m.latents(T["x"][:max_points], y)["w"].view(len(y), len(cc.LABELS), -1)
-    fig, axes = plt.subplots(1, len(cc.LABELS), figsize=(2.3 * len(cc.LABELS), 2.5))
-    for j, (ax, name) in enumerate(zip(axes, cc.LABELS)):
-        c = plots.LABEL_COLOURS[y[:, j].long().numpy()]
-        ax.scatter(w[:, j, 0], w[:, j, 1], s=3, c=c, alpha=0.6, linewidths=0)
-        pm = m.prior_mu[j].detach().float()
-        ax.scatter(pm[:, 0], pm[:, 1], marker="x", s=40, c=plots.LABEL_COLOURS, linewidths=2)
-        ax.set_title(name, fontsize=8)
-        ax.tick_params(labelsize=6)
+    fig, axes = plt.subplots(len(rows), len(cc.LABELS), figsize=(2.3 * len(cc.LABELS), 2.5 * len(rows)),
+                             squeeze=False)
+    for row, name_ in zip(axes, rows):
+        m = _entry(R, name_, seed)["model"]
+        w = m.latents(T["x"][:max_points], y)["w"].view(len(y), len(cc.LABELS), -1)
+        for j, (ax, label) in enumerate(zip(row, cc.LABELS)):
+            c = plots.LABEL_COLOURS[y[:, j].long().numpy()]
+            ax.scatter(w[:, j, 0], w[:, j, 1], s=3, c=c, alpha=0.6, linewidths=0)
+            pm = m.prior_mu[j].detach().float()
+            ax.scatter(pm[:, 0], pm[:, 1], marker="x", s=40, c=plots.LABEL_COLOURS, linewidths=2)
+            ax.set_title(f"{name_}: {label}" if j == 0 else label, fontsize=8)
+            ax.tick_params(labelsize=6)
     fig.suptitle(f"CSVAE subspaces w_i (seed {seed}): blue = without, orange = with; × = prior means", fontsize=9)
     fig.tight_layout()
     return fig

@@ -151,7 +151,7 @@ def edit_findings(R: dict, models=cc.MODELS) -> str:
 
 
 def disentanglement_findings(R: dict, models=cc.MODELS) -> str:
-    """One plain sentence (which model scores highest on each ground-truth score, and the CSVAE's MIG against the
+    """One plain sentence (which model scores highest on each ground-truth score, and each CSVAE's MIG against the
     VAE's), then the numbers."""
     have = [m for m in models if report.per_seed(R, m, "mig")]
     if not have:
@@ -164,11 +164,14 @@ def disentanglement_findings(R: dict, models=cc.MODELS) -> str:
     said = [f"{m} scores highest on {report.series(labels)}" for m, labels in leads.items()]
     lead = " while ".join(said) if len(said) == 2 else report.series(said)
     s = "; ".join(parts)
-    if "CSVAE" in have and "VAE" in have:
-        s += "; " + _versus(R, "CSVAE", "VAE", "mig", 3, "")
-        rel = _relation(R, "CSVAE", "VAE", "mig")[0]
+    rels = []
+    for m in (m for m in ("CSVAE", cc.PAPER_CSVAE) if m in have and "VAE" in have):
+        s += "; " + _versus(R, m, "VAE", "mig", 3, "")
+        rel = _relation(R, m, "VAE", "mig")[0]
         if rel != "beside":
-            lead += f", and CSVAE's MIG is {rel} VAE's"
+            rels.append(f"{m}'s MIG is {rel} VAE's")
+    if rels:
+        lead += ", and " + report.series(rels)
     return f"{lead}. {s[0].upper() + s[1:]}."
 
 
