@@ -98,6 +98,17 @@ def save(stem: Path, model, config: dict, chapter: str, name: str, *, storage: s
     return target
 
 
+def load(chapter: str, name: str, model, config: dict, evaluate=None) -> dict | None:
+    """The committed curve run ``weights/<chapter>/<name>`` of ``config`` loaded into ``model``:
+    ``{"model", "record", "metrics"}``, the metrics ``evaluate(model)`` recomputed from its weights (none without
+    ``evaluate``), or None when no such run is committed (a page never trains a curve run)."""
+    stem = runs.lookup(chapter, name, config, model)
+    if stem is None:
+        return None
+    _, rec = weights.load(stem, model)
+    return {"model": model.eval(), "record": rec, "metrics": evaluate(model) if evaluate is not None else {}}
+
+
 def _same(a: float, b: float, tol: float = 1e-6) -> bool:
     """Equal to ``tol``, an undefined (NaN) value equal only to another."""
     return (a != a and b != b) or abs(a - b) <= tol

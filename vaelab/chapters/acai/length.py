@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import REPO, curves, report, runs, weights
+from ... import REPO, curves, report
 from .. import acai
 
 CHAPTER = acai.CHAPTER
@@ -79,12 +79,10 @@ def load_all(D: dict, evaluate: bool = True, seed: int = 0, runs_: dict = CURVES
         if method in PENDING:
             continue
         model = acai.build(method, "lines")
-        stem = runs.lookup(CHAPTER, key(method, total, seed), run_config(method, model, total, seed, D), model)
-        if stem is None:
-            continue
-        _, rec = weights.load(stem, model)
-        metrics = acai.evaluate(model, "lines", D, profile, seed) if evaluate else {}
-        out[method] = {"model": model.eval(), "record": rec, "metrics": metrics}
+        r = curves.load(CHAPTER, key(method, total, seed), model, run_config(method, model, total, seed, D),
+                        (lambda m: acai.evaluate(m, "lines", D, profile, seed)) if evaluate else None)
+        if r is not None:
+            out[method] = r
     return out
 
 

@@ -152,11 +152,10 @@ def load_all(ctx: dict, evaluate: bool = True, seed: int = 0, runs_: dict = CURV
         if model in PENDING:
             continue
         net = cc.build(model, seed, cc.PROFILES[ctx["profile"]])
-        stem = runs.lookup(CHAPTER, key(model, total, seed), _config(model, net, total, ctx), net)
-        if stem is None:
-            continue
-        _, rec = weights.load(stem, net)
-        out[model] = {"model": net.eval(), "record": rec, "metrics": measure(net, ctx) if evaluate else {}}
+        r = curves.load(CHAPTER, key(model, total, seed), net, _config(model, net, total, ctx),
+                        (lambda m: measure(m, ctx)) if evaluate else None)
+        if r is not None:
+            out[model] = r
     return out
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ... import REPO, curves, params, report, runs, weights
+from ... import REPO, curves, params, report
 from .. import domain_translation as dt
 
 CHAPTER = dt.CHAPTER
@@ -86,13 +86,11 @@ def load_all(D: dict, J: dict | None, seed: int = 0, runs_: dict = CURVES) -> di
         if domain in PENDING:
             continue
         model = dt.build(seed)
-        stem = runs.lookup(CHAPTER, key(domain, total, seed), run_config(domain, model, total, D), model)
-        if stem is None:
-            continue
-        _, rec = weights.load(stem, model)
-        metrics = {} if J is None else dt.evaluate(model, dt.domain_sets(D, domain, profile), J["model"], domain,
-                                                   D["attributes"], profile, seed)
-        out[domain] = {"model": model.eval(), "record": rec, "metrics": metrics}
+        evaluate = None if J is None else lambda m, domain=domain: dt.evaluate(
+            m, dt.domain_sets(D, domain, profile), J["model"], domain, D["attributes"], profile, seed)
+        r = curves.load(CHAPTER, key(domain, total, seed), model, run_config(domain, model, total, D), evaluate)
+        if r is not None:
+            out[domain] = r
     return out
 
 

@@ -121,12 +121,8 @@ def load(name: str, total: int, D: dict | None = None, seed: int = 0) -> dict | 
     ``D`` (the page's data of ``seed``), or None when it is not committed (the page never trains it)."""
     torch.manual_seed(seed)
     model = toy.build(name)
-    stem = runs.lookup(toy.CHAPTER, key(name, total, seed), run_config(name, model, total, seed), model)
-    if stem is None:
-        return None
-    _, rec = weights.load(stem, model)
-    metrics = {} if D is None else toy.evaluate(model, D, toy.PROFILES["book"], seed)
-    return {"model": model.eval(), "record": rec, "metrics": metrics}
+    return curves.load(toy.CHAPTER, key(name, total, seed), model, run_config(name, model, total, seed),
+                       None if D is None else lambda m: toy.evaluate(m, D, toy.PROFILES["book"], seed))
 
 
 def load_all(D: dict | None, seed: int = 0, curves: dict = CURVES) -> dict:

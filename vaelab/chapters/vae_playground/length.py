@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from ... import REPO, curves, params, runs, weights
+from ... import REPO, curves, params
 from . import conjoint as vc
 from . import CHAPTER, PROFILES
 
@@ -79,12 +79,10 @@ def load_all(D: dict | None, J: dict | None, seed: int = 0, runs_: dict = CURVES
     out = {}
     for name, total in runs_.items():
         model = _build(name, seed)
-        stem = runs.lookup(CHAPTER, key(name, total, seed), run_config(name, model, total, seed), model)
-        if stem is None:
-            continue
-        _, rec = weights.load(stem, model)
-        metrics = {} if D is None else vc.evaluate(model, D, J, PROFILES["book"], seed)
-        out[name] = {"model": model.eval(), "record": rec, "metrics": metrics}
+        r = curves.load(CHAPTER, key(name, total, seed), model, run_config(name, model, total, seed),
+                        None if D is None else lambda m: vc.evaluate(m, D, J, PROFILES["book"], seed))
+        if r is not None:
+            out[name] = r
     return out
 
 
