@@ -13,6 +13,8 @@ ground truth: ToyFaces only.
   the reconstructions, per label ``judge_recon_<label>`` beside ``judge_real_<label>`` on the real faces;
   ``drift_recon`` (input to reconstruction) and ``drift_unrelated`` (between unrelated test faces);
 * ``kl_z`` (and the CSVAE's ``kl_w``): mean KL per face in nats of the posterior to its prior (:func:`kl_terms`);
+* ``probe_z`` (and per label ``probe_z_<label>``), % of test faces whose label a linear probe reads off z, beside
+  ``probe_z_majority``; ``probe_z_bits``: how much of the labels z still holds (:func:`label_probes`);
 * per experiment ``e`` of :data:`EXPERIMENTS` (``n_eval`` faces that meet its source condition):
   ``success_e``, % of edits on which the judge reads every target attribute at its target value;
   ``flips_e``, % of its decisions on the other ten attributes that change; ``drift_e`` (input to edit) and
@@ -249,6 +251,32 @@ def kl_terms(model, x, y) -> dict:
     return {k: float(torch.cat(v).mean()) for k, v in out.items() if v}
 
 
+@torch.no_grad()
+def label_probes(model, S: dict, names, steps: int = 500) -> dict:
+    """How much of the seven labels z still holds: a linear probe per label (:func:`vaelab.metrics.probes.
+    train_probe`) trained on the z posterior means of the ``dis_train`` faces, scored on the ``dis_test`` faces.
+    The CSVAE's adversary and the CondVAEs' conditioning are there to keep the labels out of z; the VAE's z holds
+    them. ``probe_z_<label>`` (%), their mean ``probe_z`` beside ``probe_z_majority`` (always the commoner
+    training label), and ``probe_z_bits``, the Barber-Agakov bounds on I(label; z) (each at least 0) summed over the
+    labels."""
+    from ...metrics.probes import train_probe
+
+    def z_of(part):
+        y = labels(part, names)
+        return torch.cat([model.latents(part["x"][i:i + 256], y[i:i + 256])["z"] for i in range(0, len(y), 256)]), y
+
+    (z_tr, y_tr), (z_te, y_te) = z_of(S["dis_train"]), z_of(S["dis_test"])
+    out, acc, maj, bits = {}, [], [], 0.0
+    for j, k in enumerate(LABELS):
+        r = train_probe(z_tr, y_tr[:, j], z_te, y_te[:, j], hidden=0, steps=steps, seed=0)
+        out[f"probe_z_{k}"] = 100 * r.accuracy
+        acc.append(100 * r.accuracy)
+        maj.append(100 * r.majority)
+        bits += max(r.mi_bits, 0.0)
+    out.update(probe_z=float(np.mean(acc)), probe_z_majority=float(np.mean(maj)), probe_z_bits=bits)
+    return out
+
+
 def disentanglement(model, S: dict, names) -> dict:
     """MIG, DCI (gradient-boosted trees) and SAP of the model's codes against the 14 factor targets and the
     seven labels."""
@@ -315,6 +343,7 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref, disentangle: 
     out.update({f"judge_recon_{k}": 100 * float(right[:, j].mean()) for j, k in enumerate(LABELS)})
     out.update(ref["metrics"])
     out.update(kl_terms(model, T["x"], yt))
+    out.update(label_probes(model, S, names))
     toy = "factors" in T
     if toy:
         out["drift_recon"] = _drift(r_x, r_rec)

@@ -11,11 +11,13 @@ EDIT_COLUMNS = {"success": "judged success %", "flips": "other attributes flippe
                 "truth_recon_mse": "reconstruction's MSE to the true edit"}
 EDIT_DIGITS = {"success": 1, "flips": 1, "drift": 3, "truth_mse": 4, "truth_recon_mse": 4}
 SUMMARY_COLUMNS = {"recon_mse": "reconstruction MSE", "kl_z": "KL of z (nats per face)",
-                   "kl_w": "KL of w (nats per face)", "judge_recon": "judge on reconstructions %",
+                   "kl_w": "KL of w (nats per face)", "probe_z": "labels read off z (linear probe) %",
+                   "probe_z_bits": "label information in z (bits)", "judge_recon": "judge on reconstructions %",
                    "drift_recon": "factor drift, reconstructions", "drift_unrelated": "factor drift, unrelated faces",
                    "interp_success": "interpolation ends in glasses %",
                    "interp_monotone": "interpolation monotone %"}
-SUMMARY_DIGITS = {"recon_mse": 4, "kl_z": 1, "kl_w": 1, "judge_recon": 1, "drift_recon": 3, "drift_unrelated": 3,
+SUMMARY_DIGITS = {"recon_mse": 4, "kl_z": 1, "kl_w": 1, "probe_z": 1, "probe_z_bits": 2, "judge_recon": 1,
+                  "drift_recon": 3, "drift_unrelated": 3,
                   "interp_success": 1, "interp_monotone": 1}
 DIS_COLUMNS = {"mig": "MIG", "dci_disentanglement": "DCI disentanglement", "dci_completeness": "DCI completeness",
                "dci_informativeness": "DCI informativeness", "sap": "SAP"}
@@ -177,7 +179,8 @@ def disentanglement_findings(R: dict, models=cc.MODELS) -> str:
 
 def information_findings(R: dict, models=cc.MODELS) -> str:
     """Where the latent's information sits: one plain sentence (whose latent carries the most, and where the CSVAE
-    codes the face), then the KL of each model's latent per face and the CSVAE's split between z and w."""
+    codes the face), then the KL of each model's latent per face, the CSVAE's split between z and w, and how much
+    of the labels a linear probe reads off z."""
     have = [m for m in models if report.per_seed(R, m, "kl_z")]
     if not have:
         return ""
@@ -204,4 +207,12 @@ def information_findings(R: dict, models=cc.MODELS) -> str:
         if w == "w":
             s += (", so an edit that replaces a subspace w_i by its prior mean also replaces what w_i carried "
                   "about the rest of the face")
+    probed = [m for m in have if report.per_seed(R, m, "probe_z")]
+    if probed:
+        s += (". A linear probe per label reads the seven labels off z on "
+              + ", ".join(f"{_mean(R, m, 'probe_z'):.1f} % ({m})" for m in probed)
+              + f" of the test faces, against {_mean(R, probed[0], 'probe_z_majority'):.1f} % for always answering "
+              "the commoner label; the bounds on the label information left in z are "
+              + ", ".join(f"{_mean(R, m, 'probe_z_bits'):.2f} bits ({m})" for m in probed)
+              + ", where the CondVAEs' conditioning and the CSVAE's adversary are meant to leave none")
     return f"{lead}. {s}."
