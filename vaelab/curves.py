@@ -132,7 +132,8 @@ def table(loaded: dict, panels, digits: int = 3):
             rows[(name, f"{p['iter']:,}")] = {label: cell(p, k) for k, label in panels}
         if m:
             row = {label: cell(m, k) for k, label in panels}
-            row["= last point"] = "yes" if all(_same(curve[-1][k], v) for k, v in m.items()) else "no"
+            row["= last point"] = "yes" if all(k in curve[-1] and _same(curve[-1][k], v) for k, v in m.items()) \
+                else "no"
             rows[(name, "recomputed")] = row
     df = pd.DataFrame.from_dict(rows, orient="index").fillna("")
     df.index.names = ["model", "iterations"]

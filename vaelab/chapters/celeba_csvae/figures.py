@@ -61,7 +61,7 @@ def subspaces(R: dict, names, seed: int, max_points: int = 800, models=("CSVAE",
     means of its two learned priors p(w_i | y_i = 0) and p(w_i | y_i = 1) marked: one row per CSVAE."""
     rows = [m for m in models if (m, seed) in R]
     if not rows:
-        raise KeyError(f"no CSVAE of seed {seed} among the results (looked for {', '.join(models)})")
+        raise ValueError(f"no CSVAE of seed {seed} among the results (looked for {', '.join(models)})")
     T = R.extra["sets"]["dis_test"]
     y = cc.labels(T, names)[:max_points]
     fig, axes = plt.subplots(len(rows), len(cc.LABELS), figsize=(2.3 * len(cc.LABELS), 2.5 * len(rows)),

@@ -95,7 +95,12 @@ def context(D: dict, judge, profile: str = "book", seed: int = 0, vae=None) -> d
     S = cc.eval_sets(D, cc.PROFILES[profile])
     vae, vae_rec = _vae(profile, seed) if vae is None else vae
     return {"D": D, "judge": judge, "S": S, "ref": cc.reference(S, judge, D["attributes"]), "profile": profile,
-            "vae": vae, "seed": seed, "base_sha": None if vae_rec is None else vae_rec.get("sha256", "untrained")}
+            "vae": vae, "seed": seed, "base_sha": _base_sha(vae_rec)}
+
+
+def _base_sha(vae_rec: dict | None) -> str | None:
+    """What a run config records of the VAE it starts from, as :func:`~vaelab.chapters.celeba_csvae.run` does."""
+    return None if vae_rec is None else vae_rec.get("sha256", "untrained smoke run")
 
 
 def measure(net, ctx: dict) -> dict:
@@ -166,9 +171,11 @@ def committed(D: dict, judge, seed: int = 0) -> dict:
 
 
 def census_context(seed: int = 0) -> dict:
-    """What :func:`load_all` needs to find the committed curve runs without measuring them."""
-    _, rec = _vae("book", seed)
-    return {"profile": "book", "base_sha": None if rec is None else rec.get("sha256")}
+    """What :func:`load_all` needs to find the committed curve runs without measuring them (nothing is read while
+    every curve is :data:`PENDING`)."""
+    if not set(CURVES) - PENDING:
+        return {"profile": "book", "base_sha": None}
+    return {"profile": "book", "base_sha": _base_sha(_vae("book", seed)[1])}
 
 
 def table(loaded: dict, digits: int = 3) -> pd.DataFrame:
@@ -200,8 +207,9 @@ def _lead(loaded: dict) -> str:
     end = {m: loaded[m]["record"]["curve"][-1]["success_mean"] for m in CURVES if m in loaded}
     best = max(end, key=end.get)
     moving = [m for m in end if curves.last_range(loaded[m]["record"]["curve"], "success_mean") > FLAT]
-    text = (f"Trained ten times the book's length, the judge accepts {report.series(said)} (the four slide edits' "
-            f"mean success, a change of more than {FLAT:g} points counted)")
+    vae = f" (the VAE to {CURVES['VAE']:,}: its {BOOK_VAE:,} and the others' together)" if "VAE" in loaded else ""
+    text = (f"Trained ten times the book's {BOOK:,} iterations{vae}, the judge accepts {report.series(said)} (the "
+            f"four slide edits' mean success, a change of more than {FLAT:g} points counted)")
     if len(loaded) > 1:
         text += f"; at the curves' end it accepts {best}'s edits most often ({end[best]:.1f} % on average)"
     else:

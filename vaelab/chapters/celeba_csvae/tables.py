@@ -11,7 +11,7 @@ EDIT_COLUMNS = {"success": "judged success %", "flips": "other attributes flippe
                 "truth_recon_mse": "reconstruction's MSE to the true edit"}
 EDIT_DIGITS = {"success": 1, "flips": 1, "drift": 3, "truth_mse": 4, "truth_recon_mse": 4}
 SUMMARY_COLUMNS = {"recon_mse": "reconstruction MSE", "kl_z": "KL of z (nats per face)",
-                   "kl_w": "KL of w (nats per face)", "probe_z": "labels read off z (linear probe) %",
+                   "kl_w": "KL of w (nats per face)", "probe_z": "per-label probe accuracy on z, mean %",
                    "probe_z_bits": "label information in z (bits)", "judge_recon": "judge on reconstructions %",
                    "drift_recon": "factor drift, reconstructions", "drift_unrelated": "factor drift, unrelated faces",
                    "interp_success": "interpolation ends in glasses %",
@@ -209,10 +209,11 @@ def information_findings(R: dict, models=cc.MODELS) -> str:
                   "about the rest of the face")
     probed = [m for m in have if report.per_seed(R, m, "probe_z")]
     if probed:
-        s += (". A linear probe per label reads the seven labels off z on "
+        s += (". A linear probe per label reads a label off z on "
               + ", ".join(f"{_mean(R, m, 'probe_z'):.1f} % ({m})" for m in probed)
-              + f" of the test faces, against {_mean(R, probed[0], 'probe_z_majority'):.1f} % for always answering "
-              "the commoner label; the bounds on the label information left in z are "
+              + " of the test faces on average over the seven labels, against "
+              f"{_mean(R, probed[0], 'probe_z_majority'):.1f} % for always answering the commoner label; the "
+              "Barber-Agakov lower bounds on each label's information in z, summed over the seven labels, are "
               + ", ".join(f"{_mean(R, m, 'probe_z_bits'):.2f} bits ({m})" for m in probed)
-              + ", where the CondVAEs' conditioning and the CSVAE's adversary are meant to leave none")
+              + ", where the CondVAEs' conditioning and the CSVAEs' adversaries are meant to leave none")
     return f"{lead}. {s}."

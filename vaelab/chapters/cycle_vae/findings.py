@@ -89,7 +89,7 @@ def _ablation_lead(tests: dict) -> str:
     if not any(np.isfinite(p) for p, _ in tests.values()):
         return ("No test over seeds can say here whether the reverse cycle matters: there are too few seeds or no "
                 "spread.")
-    sig = {k: lower for k, (p, lower) in tests.items() if np.isfinite(p) and p < claims.ALPHA}
+    sig = {k: lower for k, (p, lower) in tests.items() if report.significant(p)}
     in_z = [k for k in ("zs_test", "z_test") if k in tests]
     lower = [_ABLATION_KEYS[k][1] for k in in_z if sig.get(k) is True]
     higher = [_ABLATION_KEYS[k][1] for k in in_z if sig.get(k) is False]
@@ -132,7 +132,7 @@ def ablation_findings(results: dict, pair=ABLATION) -> str:
         if not np.isfinite(p):
             test = NO_TEST
         else:
-            test = f"Welch p = {p:.2g}, " + ("a significant difference" if p < claims.ALPHA
+            test = f"Welch p = {p:.2g}, " + ("a significant difference" if report.significant(p)
                                               else "no significant difference")
         parts.append(f"{what}: {np.mean(a):.1f} % with the reverse cycle, {np.mean(b):.1f} % without ({test})")
     if not parts:
