@@ -81,6 +81,10 @@ def test_the_lead_says_whose_edits_the_judge_accepts_more_who_leads_and_who_stil
            "points over the last three points), the glasses path's 50.0 → 50.0 %, reconstruction MSE 0.0100 → " \
            "0.0100, KL(z) 10.0 → 10.0, KL(w) 3.0 → 3.0 nats." in text
     assert "KL(w)" not in text.split(" CondVAE: from")[1].split(" CSVAE: from")[0], "no KL(w) where the model has no w"
+    probed = {"CSVAE": _curve("CSVAE", [5, 9, 10, 9, 10], kl_w=3.0, probe_z=80.0, probe_z_Male=90.0, success_male=4.0)}
+    assert length.findings(probed).endswith(
+        "KL(z) 10.0 → 10.0, KL(w) 3.0 → 3.0 nats; a linear probe per label reads a label off z on 80.0 → 80.0 % of the "
+        "test faces (Male 90.0 → 90.0 %, the gender edit's judged success 4.0 → 4.0 %).")
     alone = length.findings({"CSVAE": loaded["CSVAE"]})
     assert alone.startswith(
         "Trained ten times the book's 1,000 iterations, the judge accepts about as many of the edits of CSVAE (the "

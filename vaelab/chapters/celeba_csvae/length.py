@@ -34,10 +34,11 @@ TOTAL = 10 * BOOK
 #: the curve runs (seed 0): model -> length; the VAE trains as many iterations as the others' whole training
 CURVES = {m: BOOK_VAE + TOTAL if m == "VAE" else TOTAL for m in cc.MODELS}
 #: curve runs declared here but not committed yet: the page neither looks them up nor draws them
-PENDING: set = set(CURVES)
+PENDING: set = set(CURVES) - {"CSVAE-paper"}
 #: the curve's metrics, with their labels (KL(w): the CSVAEs only)
 PANELS = [("success_mean", "four edits: judged success %"), ("interp_success", "glasses path: judged success %"),
-          ("recon_mse", "reconstruction MSE"), ("kl_z", "KL(z), nats"), ("kl_w", "KL(w), nats")]
+          ("recon_mse", "reconstruction MSE"), ("kl_z", "KL(z), nats"), ("kl_w", "KL(w), nats"),
+          ("probe_z", "labels off z: probe accuracy %")]
 #: a judged rate moves (its curve is not flat) by more than this many points
 FLAT = 2.0
 #: the reconstruction MSE moves by more than this fraction of its last value
@@ -232,11 +233,14 @@ def findings(loaded: dict) -> str:
         b, e = curves.at(c, book_length(model)), c[-1]
         kl = f"KL(z) {b['kl_z']:.1f} → {e['kl_z']:.1f}" + (f", KL(w) {b['kl_w']:.1f} → {e['kl_w']:.1f}"
                                                             if "kl_w" in e else "")
+        probe = (f"; a linear probe per label reads a label off z on {b['probe_z']:.1f} → {e['probe_z']:.1f} % of the "
+                 f"test faces (Male {b['probe_z_Male']:.1f} → {e['probe_z_Male']:.1f} %, the gender edit's judged "
+                 f"success {b['success_male']:.1f} → {e['success_male']:.1f} %)" if "probe_z" in e else "")
         out.append(f"{model}: from {book_length(model):,} to {e['iter']:,} iterations, the four edits' judged "
                    f"success {b['success_mean']:.1f} → {e['success_mean']:.1f} % (it moves "
                    f"{curves.last_range(c, 'success_mean'):.1f} points over the last three points), the glasses "
                    f"path's {b['interp_success']:.1f} → {e['interp_success']:.1f} %, reconstruction MSE "
-                   f"{b['recon_mse']:.4f} → {e['recon_mse']:.4f}, {kl} nats.")
+                   f"{b['recon_mse']:.4f} → {e['recon_mse']:.4f}, {kl} nats{probe}.")
     return " ".join(out)
 
 
