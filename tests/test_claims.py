@@ -150,3 +150,14 @@ def test_e1_holds_no_more_than_the_truth_is_one_sided():
     assert (above.verdict, above.explained_by) == (claims.OPEN, "length")
     flat_above = e1([66.0, 66.5, 67.0], 60.0, [70.0, 69.0, 68.0, 67.0, 60.5, 60.2], truth=50.0)
     assert flat_above.verdict == claims.NOT_REPRODUCED
+
+
+def test_a_comparison_is_settled_apart_where_the_claims_side_is_flat_and_the_other_only_moves_away():
+    assert claims.settled_apart([10, 9.5, 9.3], [37.1, 43.9, 46.0], 2.0)
+    assert claims.settled_apart([1, 10, 9.5, 9.3], [0, 37.1, 43.9, 43.9], 2.0), "the last three points of each"
+    assert not claims.settled_apart([10, 5, 9.3], [37, 44, 46], 2.0), "ours still moves"
+    assert not claims.settled_apart([10, 9.5, 9.3], [46, 44, 37], 2.0), "theirs comes back towards ours"
+    assert not claims.settled_apart([40, 41, 40], [10, 20, 30], 2.0), "theirs is behind"
+    assert not claims.settled_apart([10, 9.5], [37, 44], 2.0), "fewer than three points"
+    assert claims.settled_apart([0.02, 0.021, 0.0205], [0.01, 0.008, 0.007], 0.005, higher=False)
+    assert not claims.settled_apart([0.02, 0.021, 0.0205], [0.01, 0.008, 0.007], 0.005), "lower is ahead here"

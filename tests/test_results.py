@@ -163,15 +163,31 @@ def test_celeba_claims_read_the_curves_where_both_deciding_models_have_one():
     assert "; seed 0 trained to 10,000 iterations: CondVAE 21.0 %, CSVAE-paper 40.0 %" in richer.ours
     assert richer.evidence.endswith("; flat within 2 points from 2,000 to 10,000 iterations")
     assert accurate.verdict == claims.REPRODUCED and accurate.ours.endswith("CondVAE 0.0118, CSVAE-paper 0.0159")
-    moving = {**flat, "CondVAE": curve([10, 20, 30, 50], [0.02, 0.012, 0.0119, 0.0118])}
+    moving = {"CondVAE": curve([10, 20, 30, 50], [0.02, 0.012, 0.0119, 0.0118]),
+              cc.PAPER_CSVAE: curve([30, 40, 30, 20], [0.03, 0.0161, 0.016, 0.0159])}
     _, richer = results.celeba_csvae_claims(R, long_runs=moving)
     assert richer.verdict == claims.OPEN and richer.explained_by == "length", "the curve's end reverses the order"
     assert richer.evidence.endswith("; still moving by more than 2 points between 2,000 and 10,000 iterations")
+    away = {**flat, "CondVAE": curve([10, 20, 30, 50], [0.02, 0.012, 0.0119, 0.0118])}
+    _, richer = results.celeba_csvae_claims(R, long_runs=away)
+    assert richer.verdict == claims.NOT_REPRODUCED and richer.explained_by == "hyperparameters", \
+        "the CSVAE's curve is flat and CondVAE's passes it and rises on: longer training would not reverse it"
+    assert richer.evidence.endswith("; the CSVAE-paper's curve is flat within 2 points from 2,000 to 10,000 "
+                                    "iterations while CondVAE's still rises, 20.0 → 50.0 %, away from it")
     R_fails = {k: {"metrics": {**v["metrics"], **{q: 0.0 for q in keys}}} if k[0] == cc.PAPER_CSVAE else v
                for k, v in R.items()}
     flat_fail = {**flat, cc.PAPER_CSVAE: curve([1, 2, 2, 2], [0.03, 0.0161, 0.016, 0.0159])}
     _, richer = results.celeba_csvae_claims(R_fails, long_runs=flat_fail)
     assert richer.verdict == claims.NOT_REPRODUCED and richer.explained_by == "hyperparameters"
+    from vaelab.chapters.celeba_csvae import ablation
+    ablated = {**R_fails, **{(ablation.name(0), s): {"metrics": {"success_mean": 1.0 + s}} for s in range(3)}}
+    ablated.update({(cc.PAPER_CSVAE, s): {"metrics": {**R_fails[(cc.PAPER_CSVAE, s)]["metrics"], "success_mean": 0.0}}
+                    for s in range(3)})
+    _, richer = results.celeba_csvae_claims(R_fails, long_runs=flat_fail, ablated=ablated)
+    assert richer.evidence.endswith("; the CSVAE-paper retrained with only its adversary's weight changed (3 seeds) "
+                                    "has its edits judged successful on 2.0 ± 1.0 % with beta4 = 0 (Welch's test "
+                                    "against the paper's weight, p = 0.074) and 0.0 ± 0.0 % with the paper's beta4 = "
+                                    "70")
     alone = {cc.PAPER_CSVAE: flat[cc.PAPER_CSVAE]}
     _, richer = results.celeba_csvae_claims(R, long_runs=alone)
     assert richer.verdict == claims.REPRODUCED and richer.ours.endswith(

@@ -63,6 +63,18 @@ def settled(values, tolerance: float) -> bool:
     return len(tail) == 3 and max(tail) - min(tail) <= tolerance
 
 
+def settled_apart(ours, theirs, tolerance: float, higher: bool = True) -> bool:
+    """A comparison that longer training would not reverse, on the curves' evidence: ``ours`` (the side the claim
+    needs ahead) has settled (:func:`settled`) while ``theirs`` is ahead of it at the end and, over its own last
+    three points, only moves further away (``higher``: where the higher value is ahead)."""
+    if not settled(ours, tolerance):
+        return False
+    ours, theirs = list(ours), list(theirs)[-3:]
+    sign = 1.0 if higher else -1.0
+    return (len(theirs) == 3 and sign * (theirs[-1] - ours[-1]) > 0
+            and all(sign * (b - a) >= 0 for a, b in zip(theirs, theirs[1:])))
+
+
 def one_sided_p(values, bound: float, below: bool = True) -> float:
     """p-value of the one-sample t-test that the seeds' mean lies below (``below``) or above ``bound`` (NaN for
     fewer than two seeds or no spread)."""

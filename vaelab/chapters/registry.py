@@ -37,7 +37,9 @@ def celeba_csvae(P, progress: bool = False) -> dict:
     dataset = P.extra.get("dataset", "toyfaces")
     D = dt.load_data(cc.PROFILES[P.profile], dataset, P.data_root, progress=progress)
     J = dt.judge(P, D, progress=progress)
-    out = {("judge", 0): J, **cc.run(P, D, J, progress=progress)}
+    from .celeba_csvae import ablation
+    R = cc.run(P, D, J, progress=progress)
+    out = {("judge", 0): J, **R, **ablation.run(P, D, J, R, progress=progress, evaluate=False)}
     if P.profile == "book" and dataset == "toyfaces":  # the committed curve runs the page draws (loaded, never trained)
         from .celeba_csvae import length
         out.update({("length", m): r for m, r in length.load_all(length.census_context(), evaluate=False).items()})

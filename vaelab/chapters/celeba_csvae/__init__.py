@@ -1,5 +1,7 @@
 """CSVAE against CondVAE, CondVAE-info and a VAE on faces (Klys, Snell, Zemel, NeurIPS'18, CelebA), after
-alexlyzhov/latent-subspaces and its slides. Figures: :mod:`vaelab.chapters.celeba_csvae.figures`.
+alexlyzhov/latent-subspaces and its slides. Figures: :mod:`vaelab.chapters.celeba_csvae.figures`; the
+convergence curves: :mod:`~vaelab.chapters.celeba_csvae.length`; the adversary ablation:
+:mod:`~vaelab.chapters.celeba_csvae.ablation`.
 
 Every model is conditioned on the seven attributes of the slides' experiments (:data:`LABELS`). The CSVAE trains
 twice, with the notebook's loss weights ("CSVAE") and with the paper's (:data:`PAPER_CSVAE`). Per seed the
@@ -372,6 +374,11 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref, disentangle: 
 
 
 # ----------------------------------------------------------------------------------------------- runs
+def success_mean(metrics: dict) -> float:
+    """The slides' four edits' mean judged success (%), the faces' headline."""
+    return float(np.mean([metrics[f"success_{e}"] for e in EXPERIMENTS]))
+
+
 def run(params, D: dict, J: dict, models=MODELS, progress: bool = True, evaluate_loaded: bool = True) -> dict:
     """Train or load every (model, seed): ``{(model, seed): {"model", "record", "metrics", "directions"}}``
     with the evaluation sets in ``extra["sets"]``. ``evaluate_loaded=False`` loads committed runs without
