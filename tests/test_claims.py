@@ -159,5 +159,8 @@ def test_a_comparison_is_settled_apart_where_the_claims_side_is_flat_and_the_oth
     assert not claims.settled_apart([10, 9.5, 9.3], [46, 44, 37], 2.0), "theirs comes back towards ours"
     assert not claims.settled_apart([40, 41, 40], [10, 20, 30], 2.0), "theirs is behind"
     assert not claims.settled_apart([10, 9.5], [37, 44], 2.0), "fewer than three points"
+    assert not claims.settled_apart([10, 11, 12], [9, 11.9, 12.1], 2.0), "ahead by less than the tolerance"
+    assert not claims.settled_apart([9.3, float("nan"), 9.5], [37, 44, 46], 2.0), "an undefined point settles nothing"
+    assert not claims.settled([9.3, float("nan"), 9.5], 2.0)
     assert claims.settled_apart([0.02, 0.021, 0.0205], [0.01, 0.008, 0.007], 0.005, higher=False)
     assert not claims.settled_apart([0.02, 0.021, 0.0205], [0.01, 0.008, 0.007], 0.005), "lower is ahead here"

@@ -174,6 +174,10 @@ def test_celeba_claims_read_the_curves_where_both_deciding_models_have_one():
         "the CSVAE's curve is flat and CondVAE's passes it and rises on: longer training would not reverse it"
     assert richer.evidence.endswith("; the CSVAE-paper's curve is flat within 2 points from 2,000 to 10,000 "
                                     "iterations while CondVAE's still rises, 20.0 → 50.0 %, away from it")
+    shifted = {**away, "CondVAE": {"record": {"curve": [{**q, "iter": q["iter"] + 1}
+                                                        for q in away["CondVAE"]["record"]["curve"]]}}}
+    _, richer = results.celeba_csvae_claims(R, long_runs=shifted)
+    assert richer.verdict == claims.OPEN, "curves measured at other iterations are not compared point by point"
     R_fails = {k: {"metrics": {**v["metrics"], **{q: 0.0 for q in keys}}} if k[0] == cc.PAPER_CSVAE else v
                for k, v in R.items()}
     flat_fail = {**flat, cc.PAPER_CSVAE: curve([1, 2, 2, 2], [0.03, 0.0161, 0.016, 0.0159])}

@@ -60,18 +60,20 @@ def settled(values, tolerance: float) -> bool:
     """The last three points of a curve lie within ``tolerance`` of each other (a factor of about four in length on
     the book's log-spaced curves)."""
     tail = list(values)[-3:]
-    return len(tail) == 3 and max(tail) - min(tail) <= tolerance
+    return len(tail) == 3 and all(math.isfinite(v) for v in tail) and max(tail) - min(tail) <= tolerance
 
 
 def settled_apart(ours, theirs, tolerance: float, higher: bool = True) -> bool:
-    """A comparison that longer training would not reverse, on the curves' evidence: ``ours`` (the side the claim
-    needs ahead) has settled (:func:`settled`) while ``theirs`` is ahead of it at the end and, over its own last
-    three points, only moves further away (``higher``: where the higher value is ahead)."""
+    """A comparison that longer training would not reverse, on the curves' evidence (both measured at the same
+    iterations): ``ours`` (the side the claim needs ahead) has settled (:func:`settled`) while ``theirs`` is ahead of
+    it at the end by more than ``tolerance`` and, over its own last three points, never moves back towards it
+    (``higher``: where the higher value is ahead)."""
     if not settled(ours, tolerance):
         return False
     ours, theirs = list(ours), list(theirs)[-3:]
     sign = 1.0 if higher else -1.0
-    return (len(theirs) == 3 and sign * (theirs[-1] - ours[-1]) > 0
+    return (len(theirs) == 3 and all(math.isfinite(v) for v in theirs)
+            and sign * (theirs[-1] - ours[-1]) > tolerance
             and all(sign * (b - a) >= 0 for a, b in zip(theirs, theirs[1:])))
 
 

@@ -410,7 +410,9 @@ def celeba_csvae_claims(results: dict, profile_name: str = "book", long_runs: di
     fl = flat("success_mean", lambda c: length.FLAT)
     # the CSVAE's curve flat and CondVAE's rising away from it: longer training would widen the gap, not close it
     ends = {m: [q["success_mean"] for q in long_runs[m]["record"]["curve"]] for m in (main, "CondVAE")} if both else {}
-    apart = both and not fl and claims.settled_apart(ends[main], ends["CondVAE"], length.FLAT)
+    grid = lambda m: [q["iter"] for q in long_runs[m]["record"]["curve"]][-3:]  # noqa: E731
+    apart = both and not fl and grid(main) == grid("CondVAE") and claims.settled_apart(
+        ends[main], ends["CondVAE"], length.FLAT)
     said = curve_text(fl, f"{length.FLAT:g} points")
     if apart:
         c = long_runs[main]["record"]["curve"]

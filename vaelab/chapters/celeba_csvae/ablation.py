@@ -1,14 +1,15 @@
-"""Why the paper-weighted CSVAE's edits fail on faces: an ablation of its adversary (Klys et al. NeurIPS'18, eq. 8's
-beta4 term, ``ConvCSVAEConfig.beta4``).
+"""Why the paper-weighted CSVAE's edits fail on faces: an ablation of its adversary (Klys et al. NeurIPS'18, the
+beta4 term of the encoder's objective, ``ConvCSVAEConfig.beta4``).
 
-With the paper's weights on this model's reductions (:meth:`~vaelab.models.conv_csvae.ConvCSVAEConfig.paper`) the
-encoder's adversarial term, beta4 = 70 times a negentropy of at most log 2 in magnitude per label, weighs a few
-tenths of a percent of the reconstruction term (beta1 = 245,760 times the mean squared error), and a linear probe
-reads the labels off z (:func:`~vaelab.chapters.celeba_csvae.label_probes`). A decoder that finds the labels in z
-need not read w, and an edit of w then changes little. The ablation retrains the page's CSVAE-paper, each seed from the
-same committed VAE, for the same 1,000 iterations, with beta4 multiplied by each of :data:`FACTORS` and nothing
-else changed; factor 1 is the page's own run. If the edits fail because the adversary is too weak, they succeed
-more often as it grows stronger, and the probe reads less of the labels off z.
+One candidate cause: with the paper's weights on this model's reductions
+(:meth:`~vaelab.models.conv_csvae.ConvCSVAEConfig.paper`) the encoder's adversarial term, beta4 = 70 times a
+negentropy of at most log 2 in magnitude per label, weighs a few tenths of a percent of the reconstruction term
+(beta1 = 245,760 times the mean squared error), a linear probe reads the labels off z
+(:func:`~vaelab.chapters.celeba_csvae.label_probes`), and a decoder that finds the labels in z need not read w. The
+ablation retrains the page's CSVAE-paper, each seed from the same committed VAE, for the same 1,000 iterations, with
+beta4 multiplied by each of :data:`FACTORS` and nothing else changed; factor 1 is the page's own run. Were the
+adversary's weakness the cause, the edits would succeed more often as it grows stronger, and the probe would read
+less of the labels off z.
 
 ``make run M=vaelab.chapters.celeba_csvae.ablation ARGS='--factors 0 100 1000 --seeds 0 1 2'`` trains the runs that
 are not committed yet and saves them under ``weights/celeba_csvae/csvae_paper_adv<factor>-s<seed>``.
