@@ -12,7 +12,8 @@ adversary's weakness the cause, the edits would succeed more often as it grows s
 less of the labels off z.
 
 ``make run M=vaelab.chapters.celeba_csvae.ablation ARGS='--factors 0 100 1000 --seeds 0 1 2'`` trains the runs that
-are not committed yet and saves them under ``weights/celeba_csvae/csvae_paper_adv<factor>-s<seed>``.
+are not committed yet (and measures the committed ones) and saves them under
+``weights/celeba_csvae/csvae_paper_adv<factor>-s<seed>``.
 """
 from __future__ import annotations
 
@@ -213,19 +214,9 @@ def main(argv=None) -> None:
     D = dt.load_data(profile, "toyfaces")
     J = dt.judge(P, D)
     R = cc.run(P, D, J, models=("VAE",), evaluate_loaded=False)
-    for seed in args.seeds:
-        for factor in factors:
-            model = build(factor, seed, profile)
-            base = R[("VAE", seed)]["record"].get("sha256", "untrained smoke run")
-            if runs.find(CHAPTER, runs.run_name(slug(factor), seed),
-                         cc.run_config(cc.PAPER_CSVAE, model, P, D["dataset"], base)) is not None:
-                print(f"{slug(factor)}-s{seed}: committed already", flush=True)
-                continue
-            one = params.validate(profile="book", train=True, seeds=[seed])
-            out = run(one, D, J, R, (factor,))
-            met = out[(name(factor), seed)]["metrics"]
-            print(f"{slug(factor)}-s{seed}: " + ", ".join(f"{k} {met[k]:.3f}" for k in COLUMNS), flush=True)
-
+    # the page's train-or-load loop: a committed run is loaded and measured, a missing one trained and saved
+    for (key, seed), r in run(P, D, J, R, factors).items():
+        print(f"{key}, seed {seed}: " + ", ".join(f"{k} {r['metrics'][k]:.3f}" for k in COLUMNS), flush=True)
 
 if __name__ == "__main__":
     main()
