@@ -84,10 +84,15 @@ def test_the_verdict_says_whether_a_stronger_adversary_makes_more_edits_succeed(
                          "accepts 42.0 % of them against 10.0 % with the paper's beta4 = 70 (p = ")
     assert "), and a probe reads Male off its z on 60.0 % against 90.0 % with the paper's. beta4 = 0: edits 10.0 ± " \
            "1.0 %" in up
-    assert up.endswith("the commoner label alone reads 72.0 %.")
+    assert up.endswith("guessing each label's commoner value reads the seven labels on 72.0 %.")
+    male_known = _results({none: [9, 10, 11], paper: [9, 10, 11], strong: [40, 42, 44]})
+    for r in male_known.values():
+        r["metrics"]["probe_z_majority_Male"] = 58.0
+    assert ablation.findings(male_known, (0, 100)).endswith(
+        "guessing each label's commoner value reads Male on 58.0 % and the seven labels on 72.0 %.")
     flat = ablation.findings(_results({none: [9, 10, 11], paper: [9, 10, 11], strong: [10, 11, 9]}), (0, 100))
     assert flat.startswith("No stronger adversary makes the judge accept significantly more of the CSVAE's edits than "
-                           "the paper's beta4 = 70 (10.0 %; 10.0 % with beta4 = 7,000, p = 1), although a probe reads "
+                           "the paper's beta4 = 70 (10.0 %; 10.0 % with beta4 = 7,000, p = 1), while a probe reads "
                            "Male off its z on 90.0 % against 90.0 % with the paper's.")
     one = ablation.findings(_results({paper: [10], strong: [30]}), (0, 100))
     assert one.startswith("With one seed per weight there is no test: the judge accepts 30.0 % of the edits with "

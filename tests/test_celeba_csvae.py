@@ -194,6 +194,11 @@ def test_label_probes_read_labels_that_z_holds_and_nothing_from_an_empty_z():
     assert full["probe_z"] == 100.0 and all(full[f"probe_z_{k}"] == 100.0 for k in cc.LABELS)
     y = cc.labels(S["dis_test"], names)
     assert empty["probe_z"] == pytest.approx(empty["probe_z_majority"]), "an empty z: the commoner label, no more"
+    for j, k in enumerate(cc.LABELS):   # always answering the commoner training label, scored on the test faces
+        y_tr = cc.labels(S["dis_train"], names)[:, j]
+        common = float(y_tr.mean() > 0.5)
+        assert empty[f"probe_z_majority_{k}"] == pytest.approx(100 * float((y[:, j] == common).float().mean()))
+        assert empty[f"probe_z_{k}"] == pytest.approx(empty[f"probe_z_majority_{k}"])
     assert empty["probe_z_bits"] < 0.05
     h = sum(entropy_bits(y[:, j].long()) for j in range(len(cc.LABELS)))
     assert 0.5 * h < full["probe_z_bits"] <= h + 1e-6, "z = y holds all of the labels' entropy, bounded by it"

@@ -95,3 +95,6 @@ def test_the_table_says_whether_the_recomputed_point_equals_the_curves_last():
     assert curves.table(loaded({"a": nan, "b": 1.0 + 1e-7}), panels).loc[("run", "recomputed"), "= last point"] == "yes"
     assert curves.table(loaded({"a": nan, "b": 1.1}), panels).loc[("run", "recomputed"), "= last point"] == "no"
     assert curves.table(loaded({"a": 0.5, "b": 1.0}), panels).loc[("run", "recomputed"), "= last point"] == "no"
+    newer = {"a": nan, "b": 1.0, "c": 3.0}   # "c" added to the evaluation after the run: not in its record
+    assert curves.table(loaded(newer), panels).loc[("run", "recomputed"), "= last point"] == "yes"
+    assert curves.table(loaded({"a": nan}), panels).loc[("run", "recomputed"), "= last point"] == "no", "b not redone"

@@ -121,7 +121,7 @@ def test_celeba_claims_are_decided_by_the_csvae_with_the_papers_weights_where_it
     from vaelab import claims
     from vaelab.chapters import celeba_csvae as cc
 
-    keys = {f"success_{e}": 0.0 for e in cc.EXPERIMENTS}
+    keys = ("success_mean",)   # the four edits' mean, as the page's evaluation gives it
     R = {}
     for m, success, mse in (("CondVAE", (10, 11, 12), (0.010, 0.011, 0.012)), ("CSVAE", (1, 2, 3), (0.02,) * 3),
                             (cc.PAPER_CSVAE, (30, 32, 34), (0.015, 0.016, 0.017))):
@@ -145,7 +145,7 @@ def test_celeba_claims_read_the_curves_where_both_deciding_models_have_one():
     from vaelab import claims
     from vaelab.chapters import celeba_csvae as cc
 
-    keys = {f"success_{e}": 0.0 for e in cc.EXPERIMENTS}
+    keys = ("success_mean",)   # the four edits' mean, as the page's evaluation gives it
     R = {}
     for m, success, mse in (("CondVAE", (10, 11, 12), (0.010, 0.011, 0.012)),
                             (cc.PAPER_CSVAE, (30, 32, 34), (0.015, 0.016, 0.017))):

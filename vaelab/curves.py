@@ -117,8 +117,8 @@ def _same(a: float, b: float, tol: float = 1e-6) -> bool:
 def table(loaded: dict, panels, digits: int = 3):
     """One row per curve point of every loaded curve run (``{name: {"record", "metrics"}}``; ``panels`` is
     ``[(key, label)]``), and a last row per run recomputed from the committed weights with whether it equals the
-    curve's last point (to 1e-6; NaN equals NaN). An undefined (NaN) value reads "undefined", a metric the run
-    does not have stays blank."""
+    curve's last point (to 1e-6 on every metric both hold; NaN equals NaN). An undefined (NaN) value reads
+    "undefined", a metric the run does not have stays blank."""
     import pandas as pd
 
     def cell(point: dict, k: str) -> str:
@@ -132,8 +132,12 @@ def table(loaded: dict, panels, digits: int = 3):
             rows[(name, f"{p['iter']:,}")] = {label: cell(p, k) for k, label in panels}
         if m:
             row = {label: cell(m, k) for k, label in panels}
-            row["= last point"] = "yes" if all(k in curve[-1] and _same(curve[-1][k], v) for k, v in m.items()) \
-                else "no"
+            # every metric both hold agrees, and no panel the record holds is missing from the recomputation (a
+            # metric added to the chapter's evaluation after the run was trained is not in its record)
+            last = curve[-1]
+            same = all(k in m for k, _ in panels if k in last) and all(_same(last[k], v) for k, v in m.items()
+                                                                       if k in last)
+            row["= last point"] = "yes" if same else "no"
             rows[(name, "recomputed")] = row
     df = pd.DataFrame.from_dict(rows, orient="index").fillna("")
     df.index.names = ["model", "iterations"]

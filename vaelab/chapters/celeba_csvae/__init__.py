@@ -16,12 +16,14 @@ ground truth: ToyFaces only.
   ``drift_recon`` (input to reconstruction) and ``drift_unrelated`` (between unrelated test faces);
 * ``kl_z`` (and the CSVAE's ``kl_w``): mean KL per face in nats of the posterior to its prior (:func:`kl_terms`);
 * ``probe_z`` (and per label ``probe_z_<label>``), % of test faces whose label a linear probe reads off z, beside
-  ``probe_z_majority``; ``probe_z_bits``: how much of the labels z still holds (:func:`label_probes`);
+  ``probe_z_majority`` (and ``probe_z_majority_<label>``); ``probe_z_bits``: how much of the labels z still holds
+  (:func:`label_probes`);
 * per experiment ``e`` of :data:`EXPERIMENTS` (``n_eval`` faces that meet its source condition):
   ``success_e``, % of edits on which the judge reads every target attribute at its target value;
   ``flips_e``, % of its decisions on the other ten attributes that change; ``drift_e`` (input to edit) and
   ``drift_truth_e`` (input to the true edit, the same face redrawn with the target attributes);
   ``truth_mse_e``, the edit's MSE to the true edit, beside ``truth_recon_mse_e``, the reconstruction's;
+  ``success_mean``, the mean of the ``success_e``, the page's headline (:func:`success_mean`);
 * glasses interpolation (8 steps from faces without glasses): ``interp_success``, % of paths whose last face
   the judge reads as wearing glasses; ``interp_monotone``, % of paths whose glasses probability never falls
   by more than 0.05 from one step to the next;
@@ -258,9 +260,9 @@ def label_probes(model, S: dict, names, steps: int = 500) -> dict:
     """How much of the seven labels z still holds: a linear probe per label (:func:`vaelab.metrics.probes.
     train_probe`) trained on the z posterior means of the ``dis_train`` faces, scored on the ``dis_test`` faces.
     The CSVAE's adversary and the CondVAEs' conditioning are there to keep the labels out of z; the VAE's z holds
-    them. ``probe_z_<label>`` (%), their mean ``probe_z`` beside ``probe_z_majority`` (always the commoner
-    training label), and ``probe_z_bits``, the Barber-Agakov bounds on I(label; z) (each at least 0) summed over the
-    labels."""
+    them. ``probe_z_<label>`` (%) beside ``probe_z_majority_<label>`` (always the commoner training label), their
+    means ``probe_z`` and ``probe_z_majority``, and ``probe_z_bits``, the Barber-Agakov bounds on I(label; z) (each
+    at least 0) summed over the labels."""
     from ...metrics.probes import train_probe
 
     def z_of(part):
@@ -271,7 +273,7 @@ def label_probes(model, S: dict, names, steps: int = 500) -> dict:
     out, acc, maj, bits = {}, [], [], 0.0
     for j, k in enumerate(LABELS):
         r = train_probe(z_tr, y_tr[:, j], z_te, y_te[:, j], hidden=0, steps=steps, seed=0)
-        out[f"probe_z_{k}"] = 100 * r.accuracy
+        out[f"probe_z_{k}"], out[f"probe_z_majority_{k}"] = 100 * r.accuracy, 100 * r.majority
         acc.append(100 * r.accuracy)
         maj.append(100 * r.majority)
         bits += max(r.mi_bits, 0.0)
@@ -362,6 +364,7 @@ def _evaluate(model, S: dict, judge, names: list, directions, ref, disentangle: 
             out[f"drift_{name}"] = _drift(r_in, r_e)
             out[f"truth_mse_{name}"] = mse(e, t)
             out[f"truth_recon_mse_{name}"] = mse(unit_interval(chunks(model.reconstruct, P["x"], y)), t)
+    out["success_mean"] = success_mean(out)
     P = S["eyeglasses"]
     col = LABELS.index("Eyeglasses")
     path = interpolate(model, P["x"], labels(P, names), col, directions)

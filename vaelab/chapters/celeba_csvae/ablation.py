@@ -108,13 +108,8 @@ def run(P, D: dict, J: dict, R: dict, factors=FACTORS, progress: bool = True, ev
 
 
 def combined(R: dict, A: dict, factors=FACTORS) -> dict:
-    """The page's CSVAE-paper runs (factor 1) beside the ablation's, with ``success_mean`` added to the page's."""
-    out = {}
-    for (m, seed), r in R.items():
-        if m == cc.PAPER_CSVAE and all(f"success_{e}" in r["metrics"] for e in cc.EXPERIMENTS):
-            met = dict(r["metrics"])
-            met["success_mean"] = cc.success_mean(met)
-            out[(m, seed)] = {**r, "metrics": met}
+    """The page's scored CSVAE-paper runs (factor 1) beside the ablation's."""
+    out = {k: r for k, r in R.items() if k[0] == cc.PAPER_CSVAE and "success_mean" in r["metrics"]}
     out.update(A)
     return out
 
@@ -156,7 +151,7 @@ def findings(C: dict, factors=FACTORS) -> str:
     else:
         lead = (f"No stronger adversary makes the judge accept significantly more of the CSVAE's edits than the "
                 f"paper's beta4 = {beta4(1):g} ({np.mean(base):.1f} %; {mean(best, 'success_mean'):.1f} % with {best}, "
-                f"{_p(tests[best])}), although {probe}")
+                f"{_p(tests[best])}), while {probe}")
     parts = []
     for m in rows:
         s = (f"{m}: edits {report.cell(report.per_seed(C, m, 'success_mean'), 1)} %, the male edit "
@@ -168,7 +163,9 @@ def findings(C: dict, factors=FACTORS) -> str:
             s += f" (edits against the paper's weight: Welch's test, {_p(tests[m])})"
         parts.append(s)
     majority = mean(cc.PAPER_CSVAE, "probe_z_majority")
-    return f"{lead}. " + "; ".join(parts) + f"; the commoner label alone reads {majority:.1f} %."
+    male = report.per_seed(C, cc.PAPER_CSVAE, "probe_z_majority_Male")
+    guess = (f"Male on {np.mean(male):.1f} % and " if male else "") + f"the seven labels on {majority:.1f} %"
+    return f"{lead}. " + "; ".join(parts) + f"; guessing each label's commoner value reads {guess}."
 
 
 def evidence(C: dict, factors=FACTORS) -> str:
