@@ -105,6 +105,8 @@ def test_the_table_blanks_a_metric_the_model_lacks_and_names_an_undefined_one():
     last = {k: v for k, v in loaded["VAE"]["record"]["curve"][-1].items() if k != "iter"}
     loaded["VAE"]["metrics"] = last
     assert length.table(loaded).loc[("VAE", "recomputed"), "= last point"] == "yes"
-    loaded["VAE"]["metrics"] = {**last, "probe_z": 80.0}
-    assert length.table(loaded).loc[("VAE", "recomputed"), "= last point"] == "no", "a metric the curve lacks"
+    loaded["VAE"]["metrics"] = {**last, "probe_z": 80.0}   # added to the evaluation after the run was trained
+    assert length.table(loaded).loc[("VAE", "recomputed"), "= last point"] == "yes", "a metric the curve lacks"
+    loaded["VAE"]["metrics"] = {**last, "recon_mse": last["recon_mse"] + 0.01}
+    assert length.table(loaded).loc[("VAE", "recomputed"), "= last point"] == "no", "a metric that differs"
     assert list(t.columns) == ["edits %", "glasses path %", "recon MSE", "KL(z)", "KL(w)", "labels off z %"]
