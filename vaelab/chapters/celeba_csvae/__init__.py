@@ -270,14 +270,13 @@ def label_probes(model, S: dict, names, steps: int = 500) -> dict:
         return torch.cat([model.latents(part["x"][i:i + 256], y[i:i + 256])["z"] for i in range(0, len(y), 256)]), y
 
     (z_tr, y_tr), (z_te, y_te) = z_of(S["dis_train"]), z_of(S["dis_test"])
-    out, acc, maj, bits = {}, [], [], 0.0
+    out, bits = {}, 0.0
     for j, k in enumerate(LABELS):
         r = train_probe(z_tr, y_tr[:, j], z_te, y_te[:, j], hidden=0, steps=steps, seed=0)
         out[f"probe_z_{k}"], out[f"probe_z_majority_{k}"] = 100 * r.accuracy, 100 * r.majority
-        acc.append(100 * r.accuracy)
-        maj.append(100 * r.majority)
         bits += max(r.mi_bits, 0.0)
-    out.update(probe_z=float(np.mean(acc)), probe_z_majority=float(np.mean(maj)), probe_z_bits=bits)
+    out.update(probe_z=float(np.mean([out[f"probe_z_{k}"] for k in LABELS])),
+               probe_z_majority=float(np.mean([out[f"probe_z_majority_{k}"] for k in LABELS])), probe_z_bits=bits)
     return out
 
 

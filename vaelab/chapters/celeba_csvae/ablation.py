@@ -215,5 +215,6 @@ def main(argv=None) -> None:
     for (key, seed), r in run(P, D, J, R, factors).items():
         print(f"{key}, seed {seed}: " + ", ".join(f"{k} {r['metrics'][k]:.3f}" for k in COLUMNS), flush=True)
 
+
 if __name__ == "__main__":
     main()
