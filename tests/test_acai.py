@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch import nn
 
+from vaelab.chapters import acai as chapter
 from vaelab.data import lines
 from vaelab.models.acai import ACAI, ACAIConfig, ConvAEConfig, he_modified_std, mnist32
-from vaelab.models.ae_baselines import (AAE, BASELINES, CONFIGS, VAE, VQVAE, DenoisingAE, DropoutAE,
+from vaelab.models.ae_baselines import (AAE, AE, BASELINES, CONFIGS, VAE, VQVAE, DenoisingAE, DropoutAE,
                                         VQVAEConfig)
 from vaelab.train import Trainer
 
@@ -268,3 +269,71 @@ def test_vae_interpolates_sampled_codes_by_default(line_images):
         z0, z1 = m.encode(torch.cat([x0, x1]), sample=True).chunk(2)
         assert torch.allclose(out[:, 0], m.decode(z0), atol=1e-5)
         assert not torch.allclose(out[:, 0], m.decode(m.encode(x0)), atol=1e-3)
+
+
+# ------------------------------------------------------------------- the official latent classifier
+def test_latent_classifier_is_tf_dense_from_its_own_generator():
+    """``tf.layers.dense``: glorot-uniform kernel U(±√(6/(fan_in+fan_out))), zero bias; drawn from the seed's
+    own generator, so that attaching it leaves the global stream (the AE's draws) where it was."""
+    m = build(AE)
+    state = torch.random.get_rng_state()
+    m.attach_latent_classifier(10, seed=3)
+    assert torch.equal(state, torch.random.get_rng_state())
+    w, b = m.latent_classifier.dense.weight, m.latent_classifier.dense.bias
+    d_in = m.probe_code(torch.zeros(1, 1, 32, 32)).shape[1]
+    assert w.shape == (10, d_in) == (10, 64) and torch.equal(b, torch.zeros(10))
+    bound = math.sqrt(6 / (64 + 10))
+    assert w.abs().max() <= bound and w.abs().max() > 0.9 * bound
+    assert w.var().item() == pytest.approx(bound ** 2 / 3, rel=0.2)  # the uniform's variance
+    assert torch.equal(w, build(AE).attach_latent_classifier(10, seed=3).latent_classifier.dense.weight)
+    assert not torch.equal(w, build(AE).attach_latent_classifier(10, seed=4).latent_classifier.dense.weight)
+
+
+@pytest.mark.parametrize("method", list(chapter.ALL))
+def test_the_latent_classifier_never_touches_the_autoencoder(method, line_images):
+    """The classifier's step (Adam at the scripts' lr 1e-4, TF's betas) reads the code under stop-gradient and runs
+    first, and no step of the method holds its weights: every method of the chapter (and its adversary or
+    codebook) trains to the same bits with the classifier attached or not."""
+    y = torch.arange(len(line_images)) % 10
+    torch.manual_seed(0)
+    plain = chapter.build(method, "mnist", 32)
+    torch.manual_seed(0)
+    probed = chapter.build(method, "mnist", 32, joint_classifier=True)
+    head, *rest = probed.steps()
+    assert [s.name for s in rest] == [s.name for s in plain.steps()] and head.name == "classify_latent"
+    assert head.lr == probed.cfg.lr == 1e-4 and head.betas == (0.9, 0.999)
+    mine = {id(p) for p in probed.latent_classifier.parameters()}
+    assert {id(p) for p in head.params} == mine and not any(id(p) in mine for s in rest for p in s.params)
+    for m in (plain, probed):
+        Trainer(m, m.steps(), {"x": line_images, "y": y}, batch_size=8, iterations=3, seed=0,
+                progress=False).fit()
+    theirs = probed.state_dict()
+    for k, v in plain.state_dict().items():
+        assert torch.equal(v, theirs[k]), k
+    assert set(theirs) - set(plain.state_dict()) == {"latent_classifier.dense.weight", "latent_classifier.dense.bias"}
+    grads = torch.autograd.grad(probed.latent_classifier_loss({"x": line_images, "y": y})["loss"],
+                                list(probed.encoder.parameters()), allow_unused=True)
+    assert all(g is None for g in grads)
+
+
+def test_the_latent_classifier_learns_a_code_that_holds_the_class():
+    """Four classes, the bright quadrant of a dark image: the classifier trained alongside reads the class of
+    fresh images without error where its untrained start reads about chance, and its cross-entropy falls."""
+    gen = torch.Generator().manual_seed(0)
+
+    def images(n):
+        y = torch.randint(4, (n,), generator=gen)
+        x = torch.full((n, 1, 32, 32), -0.5)
+        for i, k in enumerate(y.tolist()):
+            x[i, :, 16 * (k // 2):16 * (k // 2) + 16, 16 * (k % 2):16 * (k % 2) + 16] = 0.5
+        return x + 0.1 * torch.randn(n, 1, 32, 32, generator=gen), y
+
+    x, y = images(256)
+    xt, yt = images(200)
+    m = build(AE, lr=1e-3).attach_latent_classifier(4, seed=0)
+    before = (m.classify_latent(xt) == yt).float().mean().item()
+    r = Trainer(m, m.steps(), {"x": x, "y": y}, batch_size=32, iterations=150, seed=0, log_every=50,
+                progress=False).fit()
+    xent = [h["classify_latent/xent"] for h in r.history]
+    assert xent[-1] < 0.5 * xent[0]
+    assert before < 0.5 and (m.eval().classify_latent(xt) == yt).float().mean().item() == 1.0

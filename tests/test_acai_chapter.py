@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from vaelab import params, report
+from vaelab import params, report, runs, weights
 from vaelab.chapters import acai as ch
 from vaelab.data import lines
 from vaelab.models.acai import ConvAE, ConvAEConfig
@@ -85,6 +85,20 @@ def test_cross_loss_pairs_each_decoding_with_the_other_image(monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------- chapter
+def test_the_official_classifier_changes_a_run_config_only_where_it_trains():
+    """A run without the classifier keeps the config (the identity of its committed weights) it had before the
+    classifier existed; a run with it says so, so that neither is taken for the other."""
+    plain, joint = ch.build("ACAI", "mnist", 32), ch.build("ACAI", "mnist", 32, joint_classifier=True, seed=1)
+    assert plain.latent_classifier is None and joint.latent_classifier is not None
+    assert ch.build("ACAI", "lines", joint_classifier=True).latent_classifier is None  # lines have no classes
+    a, b = (ch.run_config("ACAI", "mnist", 32, m, "book", 0, 60_000) for m in (plain, joint))
+    assert "latent_classifier" not in a and {k: v for k, v in b.items() if k != "latent_classifier"} == a
+    committed = weights.read_record(runs.ROOT / "weights" / "acai" / "mnist32-acai-s0")["config"]
+    assert weights.config_dict(a) == committed and set(plain.state_dict()) == set(torch.load(
+        runs.ROOT / "weights" / "acai" / "mnist32-acai-s0.pt", weights_only=True)), "the book's run as committed"
+    assert not ch.PROFILES["book"].joint_classifier and ch.PROFILES["paper"].joint_classifier
+
+
 def test_build_gives_the_tables_latent_sizes_and_clear_errors():
     assert ch.build("ACAI", "lines").cfg.latent_dim == 64
     assert ch.build("VQ-VAE", "lines").cfg.latent_dim == 256  # runs/vqvae.sh: --latent_width=4
@@ -178,6 +192,13 @@ def test_smoke_run_trains_every_run_with_finite_metrics(tmp_path, monkeypatch):
         assert all(math.isfinite(v) for k, v in r["metrics"].items() if k != "smoothness")
     assert {"distance_e3", "smoothness", "recon_mse"} <= set(R[("ACAI (lines)", 0)]["metrics"])
     assert {"probe_acc", "recon_mse"} <= set(R[("LTAE-M (MNIST 32)", 0)]["metrics"])
+    for name in ("LTAE-M (MNIST 32)", "Cross-aug AE (MNIST 256)"):  # the official classifier trained alongside
+        e = R[(name, 0)]
+        assert 0 <= e["metrics"]["joint_acc"] <= 100 and "latent_classifier" in e["record"]["config"]
+        assert e["model"].latent_classifier is not None
+    assert "joint_acc" not in R[("ACAI (lines)", 0)]["metrics"]
+    assert list(ch.mnist_table(R).columns) == ["probe % (32)", "probe % (256)", "official classifier % (32)",
+                                              "official classifier % (256)"]
     assert not any(tmp_path.rglob("*.pt"))  # smoke never saves weights
     assert len(ch.runs_of(ch.PROFILES["book"], (0, 1, 2))) == 7 * 3 + 10 * 2
 

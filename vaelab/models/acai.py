@@ -18,12 +18,15 @@ at 1e-4; the encoder, decoder and ``HeModifiedNormalInitializer(0.2)`` (not He's
 * the official two updates run in one ``tf.group``, both at the pre-update weights; here the "ae" step runs
   first and hands its detached reconstructions, interpolants and α to the "critic" step, which so sees
   exactly what the official critic sees;
-* the official linear probe on the latent (``single_layer_classifier``, under ``stop_gradient``) never
-  touches the AE and is left out;
+* the official linear classifier on the latent (``single_layer_classifier``, under ``stop_gradient``), whose
+  test accuracy is Table 2's number, trains only when attached (:meth:`ConvAE.attach_latent_classifier`); its
+  step runs first, at the weights the AE's step starts from (as in the one ``tf.group``), and never touches the
+  AE: the AE trains to the same weights with it or without it;
 * PyTorch's Adam adds ε to √v̂, TF1's to √v before bias correction: they differ only while √v ≲ 1e-8.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -141,6 +144,25 @@ class ConvAEConfig:
         return cls(**{**dict(depth=16, latent=latent, latent_width=4), **kw})
 
 
+# ------------------------------------------------------------------------------- the official probe
+class LatentClassifier(nn.Module):
+    """``lib/classifiers.py single_layer_classifier``: one dense layer from the flattened code to the class
+    logits, softmax cross-entropy on one-hot labels (no smoothing, the scripts' default). ``tf.layers.dense``
+    initialises the kernel glorot-uniform, U(±√(6 / (fan_in + fan_out))), and the bias at zero; ``generator``
+    draws the kernel, so that attaching a classifier leaves the global random stream (the AE's) untouched."""
+
+    def __init__(self, d_in: int, n_classes: int, generator: torch.Generator):
+        super().__init__()
+        self.dense = nn.utils.skip_init(nn.Linear, d_in, n_classes)  # no draw from the global stream
+        bound = math.sqrt(6.0 / (d_in + n_classes))
+        with torch.no_grad():
+            self.dense.weight.copy_(torch.rand(n_classes, d_in, generator=generator) * 2 * bound - bound)
+            self.dense.bias.zero_()
+
+    def forward(self, code: torch.Tensor) -> torch.Tensor:
+        return self.dense(code.flatten(1))
+
+
 # ----------------------------------------------------------------------------------------- base model
 class ConvAE(nn.Module):
     """The shared encoder/decoder and the evaluation API of every model of the ACAI paper.
@@ -155,6 +177,43 @@ class ConvAE(nn.Module):
         self.encoder = encoder(cfg.colors, cfg.scales, cfg.depth, cfg.latent)
         self.decoder = decoder(cfg.latent, cfg.scales, cfg.depth, cfg.colors)
         self._shared = None  # (batch["x"], tensors) handed from the AE step to the adversary's step
+        self.latent_classifier = None
+
+    def attach_latent_classifier(self, n_classes: int, seed: int) -> "ConvAE":
+        """Train the official latent classifier alongside (``acai.py``: ``single_layer_classifier(
+        tf.stop_gradient(encode), ...)``, its own Adam at the scripts' ``lr`` on the AE's batches, which then need
+        ``"y"``). Its weights are part of the model's; :meth:`classify_latent` reads it."""
+        training, device = self.training, next(self.parameters()).device
+        with torch.no_grad():
+            d_in = self.eval().probe_code(torch.zeros(1, self.cfg.colors, self.cfg.size, self.cfg.size,
+                                                      device=device)).shape[1]
+        self.train(training)
+        self.latent_classifier = LatentClassifier(d_in, n_classes, torch.Generator().manual_seed(seed)).to(device)
+        return self
+
+    def latent_classifier_loss(self, batch: dict) -> dict:
+        """The classifier's softmax cross-entropy on the gradient-stopped code (:meth:`probe_code`)."""
+        xent = F.cross_entropy(self.latent_classifier(self.probe_code(batch["x"])), batch["y"])
+        return {"loss": xent, "xent": xent}
+
+    @torch.no_grad()
+    def classify_latent(self, x: torch.Tensor) -> torch.Tensor:
+        """The attached classifier's class for each image (``ops.classify_latent``: the argmax of its logits)."""
+        return self.latent_classifier(self.probe_code(x)).argmax(1)
+
+    def steps(self) -> list:
+        """The training steps: the latent classifier's when one is attached, first, so that it reads the code at
+        the weights the method's steps start from, then the method's own (:meth:`method_steps`)."""
+        if self.latent_classifier is None:
+            return self.method_steps()
+        mine = list(self.latent_classifier.parameters())
+        head = Step("classify_latent", self.latent_classifier_loss, mine, lr=self.cfg.lr, betas=ADAM_BETAS)
+        theirs = {id(p) for p in mine}  # a method step over all of self.parameters() leaves the classifier out
+        return [head] + [dataclasses.replace(s, params=[p for p in s.params if id(p) not in theirs])
+                         for s in self.method_steps()]
+
+    def method_steps(self) -> list:
+        raise NotImplementedError
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
@@ -287,7 +346,7 @@ class ACAI(ConvAE):
             s = {"ae": ae, "decode_mix": decode_mix, "alpha": alpha}
         return self.critic_terms(x, s["ae"], s["decode_mix"], s["alpha"])
 
-    def steps(self) -> list:
+    def method_steps(self) -> list:
         c = self.cfg
         return [Step("ae", self.ae_loss, self.ae_params(), lr=c.lr, betas=ADAM_BETAS),
                 Step("critic", self.critic_loss, list(self.critic_net.parameters()), lr=c.lr, betas=ADAM_BETAS)]

@@ -36,7 +36,7 @@ class AE(ConvAE):
         recon = F.mse_loss(self.decode(self.encode(batch["x"])), batch["x"])
         return {"loss": recon, "recon": recon}
 
-    def steps(self) -> list:
+    def method_steps(self) -> list:
         return [Step("ae", self.loss, self.ae_params(), lr=self.cfg.lr, betas=ADAM_BETAS)]
 
 
@@ -148,7 +148,7 @@ class VAE(ConvAE):
         kl = self.kl(mu, logvar)
         return {"loss": nll + self.cfg.beta * kl, "nll": nll, "kl": kl}
 
-    def steps(self) -> list:
+    def method_steps(self) -> list:
         return [Step("ae", self.loss, list(self.parameters()), lr=self.cfg.lr, betas=ADAM_BETAS)]
 
     @torch.no_grad()
@@ -204,7 +204,7 @@ class AAE(ConvAE):
         adv_prior = F.binary_cross_entropy_with_logits(lp, torch.ones_like(lp))
         return {"loss": adv_latent + adv_prior, "adv_latent": adv_latent, "adv_prior": adv_prior}
 
-    def steps(self) -> list:
+    def method_steps(self) -> list:
         c = self.cfg
         return [Step("ae", self.ae_loss, self.ae_params(), lr=c.lr, betas=ADAM_BETAS),
                 Step("disc", self.disc_loss, list(self.disc.parameters()), lr=c.adversary_lr, betas=ADAM_BETAS)]
@@ -330,7 +330,7 @@ class VQVAE(ConvAE):
         recon = F.mse_loss(self.decoder(d), x)
         return {"loss": recon + self.cfg.beta * commit, "recon": recon, "commit": commit}
 
-    def steps(self) -> list:
+    def method_steps(self) -> list:
         return [Step("ae", self.loss, list(self.parameters()), lr=self.cfg.lr, betas=ADAM_BETAS)]
 
 

@@ -76,7 +76,7 @@ class LTAE(ConvAE):
         transform = F.mse_loss(t, ltae_target(h, self.cfg.target))
         return {"loss": recon + transform, "recon": recon, "transform": transform}
 
-    def steps(self) -> list:
+    def method_steps(self) -> list:
         return [Step("ae", self.loss, list(self.parameters()), lr=self.cfg.lr, betas=ADAM_BETAS)]
 
 
@@ -116,5 +116,5 @@ class CrossAugAE(ConvAE):
         cross = F.mse_loss(out, xa) + F.mse_loss(out_a, x)
         return {"loss": recon + cross, "recon": recon, "cross": cross}
 
-    def steps(self) -> list:
+    def method_steps(self) -> list:
         return [Step("ae", self.loss, list(self.parameters()), lr=self.cfg.lr, betas=ADAM_BETAS)]
