@@ -78,8 +78,8 @@ def test_the_lead_says_whose_edits_the_judge_accepts_more_who_leads_and_who_stil
         "2 points over the last three points. VAE: from 2,400 to 12,400 iterations, the four edits' judged success "
         "20.0 → 14.0 %")
     assert "CSVAE: from 1,000 to 10,000 iterations, the four edits' judged success 9.0 → 10.0 % (it moves 1.0 " \
-           "points over the last three points), the glasses path's 50.0 → 50.0 %, reconstruction MSE 0.0100 → " \
-           "0.0100, KL(z) 10.0 → 10.0, KL(w) 3.0 → 3.0 nats." in text
+           "points over the last three points), the glasses path's end (the add-glasses edit) 50.0 → 50.0 %, " \
+           "reconstruction MSE 0.0100 → 0.0100, KL(z) 10.0 → 10.0, KL(w) 3.0 → 3.0 nats." in text
     assert "KL(w)" not in text.split(" CondVAE: from")[1].split(" CSVAE: from")[0], "no KL(w) where the model has no w"
     probed = {"CSVAE": _curve("CSVAE", [5, 9, 10, 9, 10], kl_w=3.0, probe_z=80.0, probe_z_Male=90.0, success_male=4.0)}
     assert length.findings(probed).endswith(
@@ -109,4 +109,4 @@ def test_the_table_blanks_a_metric_the_model_lacks_and_names_an_undefined_one():
     assert length.table(loaded).loc[("VAE", "recomputed"), "= last point"] == "yes", "a metric the curve lacks"
     loaded["VAE"]["metrics"] = {**last, "recon_mse": last["recon_mse"] + 0.01}
     assert length.table(loaded).loc[("VAE", "recomputed"), "= last point"] == "no", "a metric that differs"
-    assert list(t.columns) == ["edits %", "glasses path %", "recon MSE", "KL(z)", "KL(w)", "labels off z %"]
+    assert list(t.columns) == ["edits %", "glasses path's end %", "recon MSE", "KL(z)", "KL(w)", "labels off z %"]
