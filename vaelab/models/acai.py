@@ -26,9 +26,8 @@ at 1e-4; the encoder, decoder and ``HeModifiedNormalInitializer(0.2)`` (not He's
 """
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -182,7 +181,8 @@ class ConvAE(nn.Module):
     def attach_latent_classifier(self, n_classes: int, seed: int) -> "ConvAE":
         """Train the official latent classifier alongside (``acai.py``: ``single_layer_classifier(
         tf.stop_gradient(encode), ...)``, its own Adam at the scripts' ``lr`` on the AE's batches, which then need
-        ``"y"``). Its weights are part of the model's; :meth:`classify_latent` reads it."""
+        ``"y"``). Its weights are part of the model's; its class for an image is the argmax of its logits on
+        :meth:`probe_code` (``ops.classify_latent``)."""
         training, device = self.training, next(self.parameters()).device
         with torch.no_grad():
             d_in = self.eval().probe_code(torch.zeros(1, self.cfg.colors, self.cfg.size, self.cfg.size,
@@ -196,11 +196,6 @@ class ConvAE(nn.Module):
         xent = F.cross_entropy(self.latent_classifier(self.probe_code(batch["x"])), batch["y"])
         return {"loss": xent, "xent": xent}
 
-    @torch.no_grad()
-    def classify_latent(self, x: torch.Tensor) -> torch.Tensor:
-        """The attached classifier's class for each image (``ops.classify_latent``: the argmax of its logits)."""
-        return self.latent_classifier(self.probe_code(x)).argmax(1)
-
     def steps(self) -> list:
         """The training steps: the latent classifier's when one is attached, first, so that it reads the code at
         the weights the method's steps start from, then the method's own (:meth:`method_steps`)."""
@@ -209,7 +204,7 @@ class ConvAE(nn.Module):
         mine = list(self.latent_classifier.parameters())
         head = Step("classify_latent", self.latent_classifier_loss, mine, lr=self.cfg.lr, betas=ADAM_BETAS)
         theirs = {id(p) for p in mine}  # a method step over all of self.parameters() leaves the classifier out
-        return [head] + [dataclasses.replace(s, params=[p for p in s.params if id(p) not in theirs])
+        return [head] + [replace(s, params=[p for p in s.params if id(p) not in theirs])
                          for s in self.method_steps()]
 
     def method_steps(self) -> list:
