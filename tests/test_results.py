@@ -117,6 +117,49 @@ def test_acai_plateau_claim_says_where_the_curve_runs_leave_the_plateau():
     assert results.acai_claims(R)[-1].evidence.endswith("the lines table gives every method's numbers")
 
 
+def test_acai_official_protocol_claim_reads_the_mnist_curves_end_and_decides_only_where_they_stopped():
+    from vaelab import claims
+
+    def curve(joint, probe=90.0):
+        return {"record": {"curve": [{"iter": i, "joint_acc": j, "probe_acc": p}
+                                     for i, j, p in zip((1000, 2000, 5000, 10_000), joint, [probe] * 4)]}}
+
+    def official(mnist_runs, profile="book"):
+        return results._official_protocol_claim(mnist_runs, profile)
+
+    rising = official({"Baseline AE": curve([20, 40, 70, 83], 92.5), "ACAI": curve([20, 40, 65, 78], 91.0)})
+    assert rising.verdict == claims.OPEN and rising.explained_by == "length"
+    paper = acai.PAPER_ITERATIONS
+    assert rising.ours == (f"ACAI 78.00 %, baseline AE 83.00 % (10,000 iterations ({10_000 / paper:.1%} of the "
+                           f"reference's {paper:,}), seed 0); the book's probe on the same runs: ACAI 91.00 %, "
+                           "baseline AE 92.50 %")
+    assert rising.evidence.endswith("; the official accuracies of the baseline AE and ACAI still move by more than 1 "
+                                    "point over their last three points; one seed (0): no test over seeds")
+    flat = official({"Baseline AE": curve([83, 83, 83, 83]), "ACAI": curve([78, 78, 78.5, 78])})
+    assert flat.verdict == claims.NOT_REPRODUCED and flat.explained_by == "hyperparameters"
+    assert "; both official curves are flat within 1 point over their last three points" in flat.evidence
+    # ACAI flat, the AE ahead and rising away: longer training would widen the gap, not close it
+    apart = official({"Baseline AE": curve([60, 70, 80, 90]), "ACAI": curve([70, 78, 78, 78])})
+    assert apart.verdict == claims.NOT_REPRODUCED and apart.explained_by == "hyperparameters"
+    assert ("; ACAI's official accuracy is flat within 1 point from 2,000 to 10,000 iterations while the baseline "
+            "AE's, ahead, still rises, 70.0 → 90.0 %, away from it") in apart.evidence
+    # the AE flat and ahead, ACAI still rising towards it: not decided
+    closing = official({"Baseline AE": curve([83] * 4), "ACAI": curve([40, 60, 70, 78])})
+    assert closing.verdict == claims.OPEN
+    assert "; ACAI's official accuracy still moves by more than 1 point over its last three points" in closing.evidence
+    ahead = official({"Baseline AE": curve([70, 75, 80, 83]), "ACAI": curve([97, 98, 98, 98])})
+    assert ahead.verdict == claims.DIRECTION   # one seed: no test, so never "reproduced"
+    level = official({"Baseline AE": curve([80, 80, 80, 80]), "ACAI": curve([80, 80, 80, 80.5])})
+    assert level.verdict == claims.NOT_REPRODUCED   # within a point is no lead
+    half = official({"Baseline AE": curve([20, 40, 70, 82.94])})
+    assert half.verdict == claims.NOT_TESTED
+    assert half.ours == ("ACAI's curve run is not committed yet (the baseline AE's official classifier: 82.94 % at "
+                         "10,000 iterations)")
+    assert official({}).ours == "the baseline AE's and ACAI's curve runs are not committed yet"
+    assert official({}, "smoke").ours == "the curve runs belong to the book profile"
+    assert [c.claim for c in results.acai_claims({}, mnist_runs={})].count(half.claim) == 1
+
+
 def test_celeba_claims_are_decided_by_the_csvae_with_the_papers_weights_where_it_was_trained():
     from vaelab import claims
     from vaelab.chapters import celeba_csvae as cc

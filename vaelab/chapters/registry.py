@@ -78,9 +78,11 @@ def acai(P, progress: bool = False, part: tuple = (0, 1)) -> dict:
     D = ac.load_data(("lines", "mnist"), ac.PROFILES[P.profile], P.data_root)
     k, n = part
     out = ac.run(P, D, todo=ac.runs_of(ac.PROFILES[P.profile], P.seeds)[k::n], progress=progress)
-    if P.profile == "book" and k == 0:  # the committed lines curve runs the page draws (seed 0; loaded, never trained)
+    if P.profile == "book" and k == 0:  # the committed curve runs the page draws (seed 0; loaded, never trained)
         from .acai import length as al
+        from .acai import mnist_length as ml
         out.update({("length", m): r for m, r in al.load_all(D["lines"], evaluate=False).items()})
+        out.update({("mnist length", m): r for m, r in ml.load_all(D["mnist"], evaluate=False).items()})
     return out
 
 
