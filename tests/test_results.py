@@ -160,6 +160,31 @@ def test_acai_official_protocol_claim_reads_the_mnist_curves_end_and_decides_onl
     assert [c.claim for c in results.acai_claims({}, mnist_runs={})].count(half.claim) == 1
 
 
+def test_acai_probe_claim_names_length_where_the_mnist_curves_end_with_acai_ahead():
+    from vaelab.chapters.acai import mnist_length as ml
+
+    mnist = lambda m, size, v: _runs(acai.key(m, "mnist", size), {"probe_acc": v})   # noqa: E731
+    R = {}
+    for size in acai.MNIST_LATENTS:   # level at the book's length: the claim fails there
+        R |= mnist("ACAI", size, [88.0, 88.2]) | mnist("Baseline AE", size, [88.3, 88.1])
+    curve = lambda probe: {"record": {"curve": [{"iter": 10_000, "probe_acc": probe, "joint_acc": 80.0}]}}  # noqa: E731
+
+    def probe_claim(mnist_runs, size=ml.SIZE):
+        found = results.acai_claims(R, mnist_runs=mnist_runs)
+        return next(c for c in found if c.claim.startswith(f"MNIST, latent size {size}: a linear probe"))
+
+    ahead = {"ACAI": curve(94.5), "Baseline AE": curve(92.54)}
+    c = probe_claim(ahead)
+    assert c.explained_by == "length"
+    assert c.evidence.endswith("; trained to 10,000 iterations (seed 0), the book's probe reads the digit at 94.50 % "
+                               "from ACAI's code and 92.54 % from the baseline AE's")
+    other = next(s for s in acai.MNIST_LATENTS if s != ml.SIZE)
+    assert probe_claim(ahead, other).explained_by == "protocol"   # no curve at that latent size
+    assert probe_claim({"ACAI": curve(93.0), "Baseline AE": curve(92.54)}).explained_by == "protocol"   # level
+    assert probe_claim({"ACAI": curve(94.5)}).explained_by == "protocol"   # one curve: no comparison
+    assert "trained to" not in probe_claim({}).evidence and probe_claim({}).explained_by == "protocol"
+
+
 def test_celeba_claims_are_decided_by_the_csvae_with_the_papers_weights_where_it_was_trained():
     from vaelab import claims
     from vaelab.chapters import celeba_csvae as cc
