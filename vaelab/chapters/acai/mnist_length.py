@@ -36,6 +36,8 @@ PANELS = [("joint_acc", "official classifier (trained alongside) %"), ("probe_ac
           ("recon_mse", "recon MSE")]
 #: a protocol's accuracy still moves when it changes by more than this many points over the last three points
 FLAT = 1.0
+#: one code reads the digit better than the other where its accuracy leads by more than this many points
+MARGIN = 1.0
 
 
 def points(total: int) -> tuple:
@@ -124,6 +126,8 @@ def _lead(loaded: dict) -> str:
               if curves.last_range(loaded[m]["record"]["curve"], metric) > FLAT]
     text = f"Trained to {end['ACAI']['iter']:,} iterations at latent size {SIZE}, {said[0]}, and {said[1]}"
     verb = "moves" if len(moving) == 1 else "move"
+    if len(moving) == 2 * len(CURVES):
+        moving = [f"all {('two', 'three', 'four', 'five', 'six')[len(moving) - 2]} accuracies"]
     text += (f"; {report.series(moving)} still {verb} by more than {FLAT:g} point over the last three points."
              if moving else f"; neither protocol's accuracy moves by more than {FLAT:g} point "
              "over the last three points.")
