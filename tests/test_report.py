@@ -25,3 +25,7 @@ def test_show_displays_both_forms(monkeypatch):
     report.show(df)
     (obj,) = seen
     assert isinstance(obj, report.Shown) and repr(obj) == df.to_string()
+
+
+def test_count_writes_small_numbers_in_words_and_larger_ones_in_digits():
+    assert [report.count(n) for n in (0, 1, 4, 10, 11, 250)] == ["no", "one", "four", "ten", "11", "250"]

@@ -29,6 +29,14 @@ def significant(p: float) -> bool:
     return bool(np.isfinite(p) and p < ALPHA)
 
 
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def count(n: int) -> str:
+    """A count as prose writes it: "no" to "ten" in words, digits above."""
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+
+
 def series(items) -> str:
     """Words joined as prose: "a", "a and b", "a, b and c"."""
     items = list(items)

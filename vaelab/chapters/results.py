@@ -605,8 +605,7 @@ def _official_protocol_claim(mnist_runs: dict, profile_name: str = "book"):
     from .acai import mnist_length as ml
 
     whose = {"Baseline AE": "the baseline AE's", "ACAI": "ACAI's"}
-    points = f"{ml.FLAT:g} point{'' if ml.FLAT == 1 else 's'}"
-    margin = f"{ml.MARGIN:g} point{'' if ml.MARGIN == 1 else 's'}"
+    points, margin = (f"{x:g} point{'' if x == 1 else 's'}" for x in (ml.FLAT, ml.MARGIN))
     claim = (f"MNIST, latent size {ml.SIZE}, the paper's protocol: the single-layer classifier trained alongside the "
              "autoencoder reads the digit better from ACAI's code than from the baseline AE's (Table 2)")
     how = ("the official scripts' classifier: one dense layer on the stopped-gradient code, trained with its own "

@@ -127,7 +127,7 @@ def _lead(loaded: dict) -> str:
     text = f"Trained to {end['ACAI']['iter']:,} iterations at latent size {SIZE}, {said[0]}, and {said[1]}"
     verb = "moves" if len(moving) == 1 else "move"
     if len(moving) == 2 * len(CURVES):
-        moving = [f"all {('two', 'three', 'four', 'five', 'six')[len(moving) - 2]} accuracies"]
+        moving = [f"all {report.count(len(moving))} accuracies"]
     text += (f"; {report.series(moving)} still {verb} by more than {FLAT:g} point over the last three points."
              if moving else f"; neither protocol's accuracy moves by more than {FLAT:g} point "
              "over the last three points.")

@@ -248,9 +248,6 @@ def _what(edit: str) -> str:
     return edit.split(" ", 1)[1]   # "add glasses" -> "glasses"
 
 
-_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
 def findings(R: dict) -> dict:
     """The page's verdict, one plain sentence (who adds what the judge sees; whether removing tells the methods
     apart), and its details: the verdict's numbers, then the best two per edit and the edits closer to the truth
@@ -286,7 +283,7 @@ def findings(R: dict) -> dict:
         if not kept:
             who = "every method"
         elif kept == [named]:
-            who = "the other " + (_WORDS[len(blurred)] if len(blurred) < len(_WORDS) else str(len(blurred)))
+            who = "the other " + report.count(len(blurred))
         else:
             who = report.series(blurred)
         loses = "loses" if who == "every method" or len(blurred) == 1 else "lose"
