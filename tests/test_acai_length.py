@@ -4,7 +4,7 @@ curves."""
 import pytest
 import torch
 
-from vaelab import runs, weights
+from vaelab import cpu, runs, weights
 from vaelab.chapters import acai
 from vaelab.chapters.acai import length
 from vaelab.train import Trainer
@@ -36,11 +36,14 @@ def test_the_lead_says_who_leaves_the_plateau_who_stays_and_who_falls(monkeypatc
     monkeypatch.setattr(length, "CURVES", {m: 30_000 for m in ("AAE", "VQ-VAE", "ACAI", "Baseline AE")})
     loaded = _loaded(AAE=[0, 0, 0, 0.3, 0.8], **{"VQ-VAE": [0, 0, 0, 0, 0]}, ACAI=[0.5, 0.9, 0.9, 0.9, 0.9],
                      **{"Baseline AE": [0.5, 0.9, 0.9, 0.9, 0.05]})
-    assert length.findings(loaded).startswith(
+    text = length.findings(loaded)
+    assert text.startswith(
         "Trained to 30,000 iterations, AAE leaves the blank-image plateau it is on at the book's length (AAE from "
-        "10,000), and VQ-VAE stays on it. Baseline AE ends on the plateau, though off it at the book's length. AAE: "
-        "from 3,000 to 30,000 iterations, recon spread 0.00 → 0.80, Mean Distance 20.00 → 20.00 ×10⁻³ (it moves "
-        "0.00 over the last three points), Smoothness undefined → undefined.")
+        "10,000), and VQ-VAE stays on it. Baseline AE ends on the plateau, though off it at the book's length. At "
+        "30,000 iterations, the longest every committed curve reaches, the methods off the plateau rank, lower first: "
+        "Mean Distance (×10⁻³) AAE 20.00, ACAI 20.00; Smoothness undefined for AAE and ACAI; VQ-VAE and Baseline AE "
+        "are on the plateau there. AAE: from 3,000 to 30,000 iterations, recon spread 0.00 → 0.80, Mean Distance "
+        "20.00 → 20.00 ×10⁻³ (it moves 0.00 over the last three points), Smoothness undefined → undefined.")
     del loaded["VQ-VAE"], loaded["Baseline AE"]
     assert length.findings(loaded).startswith(
         "Trained to 30,000 iterations, AAE leaves the blank-image plateau it is on at the book's length (AAE from "
@@ -98,3 +101,52 @@ def test_the_findings_set_the_book_seeds_spread_beside_the_curves():
     assert "AAE: from 3,000 to 30,000 iterations, recon spread 0.00 (the book's seeds: 0.00, 0.20) → 0.80," in text
     assert length.findings(_loaded(**{"VQ-VAE": [0] * 5})).startswith(
         "Trained to 30,000 iterations, VQ-VAE stays on the blank-image plateau, as at the book's length.")
+
+
+def test_curves_of_different_lengths_are_compared_where_all_have_a_point():
+    short = _curve([0.5, 0.9, 0.9, 0.9], iters=(500, 1000, 3000, 10_000))
+    for p, d, s in zip(short, (30.0, 20.0, 8.0, 2.0), (0.3, 0.2, 0.1, 0.12)):
+        p.update(distance_e3=d, smoothness=s)
+    loaded = {"ACAI": {"record": {"curve": short}}, **_loaded(AAE=[0, 0, 0, 0, 0], **{"Baseline AE": [0.5] * 5}),
+              "VAE": {"record": {"curve": _curve([0.5] * 5, smoothness=0.2)}}}
+    loaded["VAE"]["record"]["curve"][3]["distance_e3"] = 3.0
+    it, pts = length.at_common_length(loaded)
+    assert it == 10_000 and pts["ACAI"]["distance_e3"] == 2.0 and pts["VAE"]["distance_e3"] == 3.0
+    assert length.ranking(loaded) == (
+        "At 10,000 iterations, the longest every committed curve reaches, the methods off the plateau rank, lower "
+        "first: Mean Distance (×10⁻³) ACAI 2.00, VAE 3.00, Baseline AE 20.00; Smoothness ACAI 0.120, VAE 0.200 "
+        "(undefined for Baseline AE); AAE is on the plateau there.")
+    assert length.ranking({"ACAI": loaded["ACAI"]}) == "", "one curve has nothing to be compared with"
+    assert length.ranking({"AAE": loaded["AAE"], "VAE": loaded["AAE"]}, seed=0) == (
+        "At 30,000 iterations (seed 0), the longest every committed curve reaches, every method is on the plateau.")
+    with pytest.raises(ValueError, match="share no iteration"):
+        length.at_common_length({"ACAI": {"record": {"curve": short[:1]}}, "VAE": {"record": {"curve": short[1:]}}})
+
+
+def test_the_lead_names_both_ends_when_the_curves_differ_in_length(monkeypatch):
+    monkeypatch.setattr(length, "CURVES", {"AAE": 30_000, "ACAI": 10_000})
+    short = {"record": {"curve": _curve([0.5, 0.9, 0.9, 0.9], iters=(500, 1000, 3000, 10_000))}}
+    text = length.findings({**_loaded(AAE=[0, 0, 0, 0.3, 0.8]), "ACAI": short})
+    assert text.startswith("Trained to 30,000 iterations (ACAI to 10,000), AAE leaves the blank-image plateau it is "
+                           "on at the book's length (AAE from 10,000). At 10,000 iterations, the longest every "
+                           "committed curve reaches, the methods off the plateau rank, lower first: Mean Distance "
+                           "(×10⁻³) AAE 20.00, ACAI 20.00; Smoothness undefined for AAE and ACAI.")
+    short["record"]["curve"][-1]["recon_spread"] = 0.0
+    assert ("At 10,000 iterations, the longest every committed curve reaches, only AAE is off the plateau (Mean "
+            "Distance 20.00 ×10⁻³, Smoothness undefined); ACAI is on the plateau there.") in length.findings(
+        {**_loaded(AAE=[0, 0, 0, 0.3, 0.8]), "ACAI": short})
+    assert "ACAI: from 3,000 to 10,000 iterations" in text
+
+
+def test_the_command_trains_each_curve_to_its_own_length(monkeypatch):
+    """``--total`` defaults to each method's length in CURVES (ACAI's is shorter); naming it overrides all."""
+    seen = []
+    monkeypatch.setattr(length, "train_curve", lambda m, total, D, seed: seen.append((m, total)) or
+                        {"wall_s": 0.0, "curve": [{"iter": total}]})
+    monkeypatch.setattr(length, "setup", lambda: ({},))
+    monkeypatch.setattr(length, "WORK", length.WORK / "no-such-folder")
+    monkeypatch.setattr(cpu, "require_pins", lambda *a: None)
+    threads = str(torch.get_num_threads())
+    length.main(["--names", "ae", "acai", "--threads", threads])
+    length.main(["--names", "acai", "--total", "12", "--threads", threads])
+    assert seen == [("Baseline AE", 30_000), ("ACAI", 20_000), ("ACAI", 12)]

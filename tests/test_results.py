@@ -2,6 +2,7 @@
 chapters' constants, and the setup column is read from the profiles."""
 import math
 
+from vaelab import report
 from vaelab.chapters import acai, cycle_vae, results, toy_csvae, vae_playground
 
 
@@ -106,14 +107,26 @@ def test_acai_plateau_claim_says_where_the_curve_runs_leave_the_plateau():
                                                                  "smoothness": [0.3] * 3})
     R = lines("ACAI", [0.9] * 3) | lines("Baseline AE", [0.8] * 3) | lines("AAE", [0.0, 0.5, 0.5]) | \
         lines("VQ-VAE", [0.0] * 3) | lines("Denoising AE", [0.0] * 3)
-    curve = lambda spreads: {"record": {"curve": [{"iter": i, "recon_spread": s} for i, s in
-                                                  zip((3000, 10_000, 30_000), spreads)]}}
-    long_runs = {"AAE": curve([0, 0.3, 0.5]), "VQ-VAE": curve([0, 0, 0]), "ACAI": curve([0.9, 0.9, 0.9]),
-                 "Denoising AE": curve([0.2, 0.3, 0.5])}
+    curve = lambda spreads, d=10.0, sm=0.2: {"record": {"curve": [
+        {"iter": i, "recon_spread": s, "distance_e3": d, "smoothness": sm}
+        for i, s in zip((3000, 10_000, 30_000), spreads)]}}
+    long_runs = {"AAE": curve([0, 0.3, 0.5]), "VQ-VAE": curve([0, 0, 0]), "ACAI": curve([0.9, 0.9, 0.9], 2.0, 0.1),
+                 "Denoising AE": curve([0.2, 0.3, 0.5], sm=float("nan"))}
     found = results.acai_claims(R, long_runs=long_runs)
-    assert found[-1].evidence.endswith("; trained on to 30,000 iterations (seed 0), Denoising AE's seed 0 is off the "
-                                       "plateau already at 3,000, AAE leaves the plateau from 10,000 and VQ-VAE is "
-                                       "still on the plateau")
+    assert found[-1].evidence.endswith(
+        "; trained on to 30,000 iterations (seed 0), Denoising AE's seed 0 is off the plateau already at 3,000, AAE "
+        "leaves the plateau from 10,000 and VQ-VAE is still on the plateau; at 30,000 iterations (seed 0), the longest "
+        "every committed curve reaches, the methods off the plateau rank, lower first: Mean Distance (×10⁻³) ACAI "
+        "2.00, AAE 10.00, Denoising AE 10.00; Smoothness ACAI 0.100, AAE 0.200 (undefined for Denoising AE); VQ-VAE "
+        "is on the plateau there; the curves of Baseline AE, Dropout AE and VAE are not committed yet")
+    assert found[0].evidence == f"Welch's test over seeds, {report.NO_TEST}", "no pair of curves, no words on them"
+    long_runs["Baseline AE"] = curve([0.9, 0.9, 0.9], 12.5, 0.25)
+    long_runs["ACAI"]["record"]["curve"].pop()  # ACAI's curve ends at 10,000: the pair is compared there
+    found = results.acai_claims(R, long_runs=long_runs)
+    assert found[0].evidence.endswith("; at 10,000 iterations (seed 0), the longest both curves reach: ACAI 2.00, "
+                                      "baseline AE 12.50")
+    assert found[1].evidence.endswith("; at 10,000 iterations (seed 0), the longest both curves reach: ACAI 0.100, "
+                                      "baseline AE 0.250")
     assert results.acai_claims(R)[-1].evidence.endswith("the lines table gives every method's numbers")
 
 
@@ -266,3 +279,55 @@ def test_celeba_claims_read_the_curves_where_both_deciding_models_have_one():
     assert richer.verdict == claims.REPRODUCED and richer.ours.endswith(
         "; seed 0 trained to 10,000 iterations: CSVAE-paper 40.0 % (CondVAE's curve is not committed yet)")
     assert "flat within" not in richer.evidence and "still moving" not in richer.evidence
+
+
+def test_acai_every_baseline_claim_is_decided_on_the_curves_at_equal_length_once_all_are_committed():
+    """ACAI's curve stops at 10,000 here, the others at 30,000: the claim reads every curve at 10,000. A baseline on
+    the plateau there, or with an undefined Smoothness, is beaten; one ahead of ACAI by more than length.MARGIN, with
+    both curves of that score flat (length.FLAT) up to 10,000, settles it against the paper."""
+    from vaelab import claims
+
+    def curve(d, sm=0.2, spread=0.9, iters=(3000, 5000, 10_000, 30_000)):
+        sm = sm if isinstance(sm, list) else [sm] * len(d)
+        return {"record": {"curve": [{"iter": i, "recon_spread": spread, "distance_e3": v, "smoothness": w}
+                                     for i, v, w in zip(iters, d, sm)]}}
+
+    long_runs = {m: curve([20.0, 15.0, 12.0, 11.0]) for m in acai.METHODS}
+    long_runs["ACAI"] = curve([4.0, 3.5, 3.2], 0.1, iters=(3000, 5000, 10_000))
+    long_runs["AAE"] = curve([30.0] * 4, float("nan"), spread=0.0)
+    long_runs["Denoising AE"] = curve([25.0, 8.0, 6.0, 3.0], float("nan"))  # at 10,000 behind by more than 1.0
+    claim = lambda: results.acai_claims({}, long_runs=long_runs)[-1]  # noqa: E731
+    c = claim()
+    assert c.verdict == claims.DIRECTION and c.explained_by == "length"
+    assert c.ours.endswith("; seed 0 at 10,000 iterations: ACAI's Mean Distance 3.20 ×10⁻³, Smoothness 0.100, better "
+                           "than every baseline's on both")
+    assert c.evidence.endswith("; better means lower by more than 1 ×10⁻³ (Mean Distance) or 0.05 (Smoothness); one "
+                               "seed (0): no test over seeds")
+
+    long_runs["VAE"] = curve([3.3, 3.1, 2.9, 2.8])  # level with ACAI on Mean Distance (within the margin)
+    c = claim()
+    assert c.verdict == claims.OPEN and c.ours.endswith("not better than VAE's on Mean Distance")
+    long_runs["VAE"] = curve([2.2, 2.1, 2.0, 0.1])  # ahead by more than the margin, flat up to 10,000 (not after)
+    c = claim()
+    assert c.verdict == claims.NOT_REPRODUCED and c.explained_by == "hyperparameters"
+    long_runs["VAE"] = curve([9.0, 6.0, 2.0, 1.9])  # ahead, but still falling by more than 1.0 up to 10,000
+    assert claim().verdict == claims.OPEN
+    long_runs["VAE"] = curve([20.0] * 4, [0.02, 0.02, 0.02, 0.02])  # ahead on Smoothness only, flat there
+    c = claim()
+    assert c.verdict == claims.NOT_REPRODUCED and c.ours.endswith("not better than VAE's on Smoothness")
+    long_runs["VAE"] = curve([20.0] * 4, [0.5, 0.3, 0.02, 0.02])  # ahead on Smoothness, still falling there
+    assert claim().verdict == claims.OPEN
+
+    long_runs["VAE"] = curve([30.0, 25.0, 20.0, 20.0])
+    long_runs["ACAI"] = curve([30.0] * 3, float("nan"), spread=0.0, iters=(3000, 5000, 10_000))
+    c = claim()  # ACAI on the plateau beats nobody; the baselines that score are ahead of it
+    assert c.verdict == claims.OPEN, "the baselines' Mean Distance still moves by more than 1.0"
+    assert "ACAI's Mean Distance 30.00 ×10⁻³, Smoothness undefined, not better than" in c.ours
+    assert "AAE's on Mean Distance and Smoothness" in c.ours, "a baseline on the plateau is not beaten either"
+    for m in ("Baseline AE", "Dropout AE", "VQ-VAE"):
+        long_runs[m] = curve([11.0, 11.0, 11.0, 11.0])
+    assert claim().verdict == claims.NOT_REPRODUCED
+
+    del long_runs["VQ-VAE"]
+    c = claim()
+    assert c.verdict == claims.NOT_TESTED and "seed 0 at" not in c.ours and "one seed" not in c.evidence

@@ -144,10 +144,11 @@ def table(loaded: dict, panels, digits: int = 3):
     return df
 
 
-def command(argv, *, module: str, description: str, names, total: int, threads: int, folder: str, work: Path,
+def command(argv, *, module: str, description: str, names, total: int | dict, threads: int, folder: str, work: Path,
             key, train_one, save_one, setup=None, choices=None) -> None:
     """The length modules' command line: ``--total --seed --names --threads``; trains every named run not finished in
     ``work`` (resuming an interrupted one) or, with ``--save``, saves the finished ones under ``weights/<folder>/``.
+    ``total``: every run's length, or ``{name: length}`` where the curves differ (``--total`` overrides either).
     ``key(name, total, seed)`` names a run; ``train_one(name, total, seed, *setup())`` trains it and returns its
     record; ``save_one(name, total, seed, *setup())`` saves it. ``setup`` (optional) loads what both need once;
     ``choices`` (default ``names``) are the runs that may be named."""
@@ -159,7 +160,12 @@ def command(argv, *, module: str, description: str, names, total: int, threads: 
     if module == "__main__":  # run as python -m: name the module as the reader typed it
         module = getattr(sys.modules["__main__"].__spec__, "name", module)
     ap = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
-    ap.add_argument("--total", type=int, default=total)
+    lengths = dict(total) if isinstance(total, dict) else {}
+    if lengths and set(choices or names) - set(lengths):
+        raise ValueError(f"{module}: no length for {sorted(set(choices or names) - set(lengths))}")
+    ap.add_argument("--total", type=int, default=None,
+                    help="iterations of every named run (default: " + (", ".join(
+                        f"{n} {t:,}" for n, t in lengths.items()) if lengths else f"{total:,}") + ")")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--names", nargs="+", default=list(names), choices=list(choices or names))
     ap.add_argument("--threads", type=int, default=threads)
@@ -169,13 +175,14 @@ def command(argv, *, module: str, description: str, names, total: int, threads: 
     torch.set_num_threads(args.threads)
     shared = setup() if setup is not None else ()
     for name in args.names:
-        stem = key(name, args.total, args.seed)
+        n = args.total if args.total is not None else lengths[name] if lengths else total
+        stem = key(name, n, args.seed)
         if args.save:
-            print("saved", save_one(name, args.total, args.seed, *shared), flush=True)
+            print("saved", save_one(name, n, args.seed, *shared), flush=True)
         elif (Path(work) / f"{stem}.json").exists():
             print(f"{stem}: done already (--save saves it)", flush=True)
         else:
-            rec = train_one(name, args.total, args.seed, *shared)
+            rec = train_one(name, n, args.seed, *shared)
             last = rec["curve"][-1]
             print(f"{stem}: {rec['wall_s']:.0f} s; at {last['iter']}: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k not in ("iter", "eval_s")), flush=True)

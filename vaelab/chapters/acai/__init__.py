@@ -79,6 +79,11 @@ STORAGE = "float16"
 
 #: the official length: total_kimg = 2^14 at batch 64 -> 262,145 updates (ConvAEConfig.iterations)
 PAPER_ITERATIONS = acai_models.ConvAEConfig().iterations
+#: how the paper's tables score a run (brain-research/acai): every ``report_kimg`` = 2^6 kimg of training
+#: (``lib/train.py``), i.e. every 1,024 updates at batch 64, and a run's number is the median of its last 20 scores
+#: (``figures.ipynb``, ``get_final_value_median(N=20)``); a table cell is the mean ± population sd over the reruns
+PAPER_EVAL_EVERY = ((1 << 6) << 10) // acai_models.ConvAEConfig().batch
+PAPER_MEDIAN_OF = 20
 
 PROFILES = {
     "smoke": Profile(lines_iterations=6, mnist_iterations=6, lines_pool=512, mnist_seeds=(0,),

@@ -1,5 +1,7 @@
-"""ACAI's lines curves: seed 0 of each of Table 1's seven methods trained ten times the book's 3,000 iterations,
-with the chapter's own :func:`~vaelab.chapters.acai.evaluate` at log-spaced points (:mod:`vaelab.curves`).
+"""ACAI's lines curves: seed 0 of each of Table 1's seven methods trained ten times the book's 3,000 iterations
+(ACAI, whose step costs about three of the plain AE's, about seven times), with the chapter's own
+:func:`~vaelab.chapters.acai.evaluate` at log-spaced points (:mod:`vaelab.curves`). The methods are compared at the
+longest length every curve reaches (:func:`at_common_length`).
 
 The official length is 262,144 iterations (``total_kimg`` 2^14 at batch 64); the book trains 3,000, where three
 baselines still draw one near-blank line for every input (their recon spread below
@@ -24,10 +26,17 @@ CHAPTER = acai.CHAPTER
 WORK = REPO / "checkpoints" / "acai_curves"
 BOOK = acai.PROFILES["book"].lines_iterations
 TOTAL = 10 * BOOK
-#: the curve runs (seed 0): method -> length
-CURVES = {m: TOTAL for m in acai.METHODS}
+#: the curve runs (seed 0): method -> length. ACAI's critic reads every batch three times, so its step costs about
+#: three of the plain AE's; its curve stops at 20,000 (the last log-spaced point before 30,000), which the methods are
+#: compared at (:func:`at_common_length`)
+CURVES = {m: TOTAL for m in acai.METHODS} | {"ACAI": 20_000}
 #: curve runs declared here but not committed yet: the page neither looks them up nor draws them
-PENDING: set = {"VQ-VAE", "ACAI"}
+PENDING: set = {"VQ-VAE"}
+#: how far a curve's score may move over its last three points and count as flat: one unit of the table's ×10⁻³ for
+#: Mean Distance, a twentieth of Smoothness's range [0, 1]
+FLAT = {"distance_e3": 1.0, "smoothness": 0.05}
+#: by how much one method's score must be lower than another's to count as better (lower is better on both)
+MARGIN = {"distance_e3": 1.0, "smoothness": 0.05}
 #: the curve's metrics, with their labels
 PANELS = [("recon_spread", "recon spread"), ("distance_e3", "Mean Distance (×10⁻³)"), ("smoothness", "Smoothness"),
           ("recon_mse", "recon MSE")]
@@ -114,8 +123,10 @@ def _lead(loaded: dict) -> str:
     if not loaded:
         return ("No lines curve is committed yet, so whether the baselines leave the blank-image plateau with longer "
                 "training is not shown here.")
-    total = {loaded[m]["record"]["curve"][-1]["iter"] for m in loaded}
-    end = f"{total.pop():,}" if len(total) == 1 else "their curves' ends"
+    last = {m: loaded[m]["record"]["curve"][-1]["iter"] for m in loaded}
+    most = max(sorted(set(last.values()), reverse=True), key=list(last.values()).count)  # the usual end
+    other = [f"{m} to {e:,}" for m, e in last.items() if e != most]
+    end = f"{most:,} iterations" + (f" ({report.series(other)})" if other else "")
     on_at_book = [m for m in loaded if on_plateau_at_book(loaded[m]["record"]["curve"])]
     left = {m: leaves_plateau(loaded[m]["record"]["curve"]) for m in on_at_book}
     stay = [m for m, it in left.items() if it is None]
@@ -128,12 +139,12 @@ def _lead(loaded: dict) -> str:
         subject = lambda ms, one, many: f"{report.series(ms)} {one if len(ms) == 1 else many}"
         where = "the blank-image plateau {} on at the book's length"
         if went:
-            parts.append(f"Trained to {end} iterations, {subject(went, 'leaves', 'leave')} "
+            parts.append(f"Trained to {end}, {subject(went, 'leaves', 'leave')} "
                          + where.format("it is" if len(went) == 1 else "they are")
                          + " (" + ", ".join(f"{m} from {left[m]:,}" for m in went) + ")")
         if stay:
             parts.append(f"and {subject(stay, 'stays', 'stay')} on it" if went else
-                         f"Trained to {end} iterations, {subject(stay, 'stays', 'stay')} on the blank-image plateau, "
+                         f"Trained to {end}, {subject(stay, 'stays', 'stay')} on the blank-image plateau, "
                          "as at the book's length")
     text = (", ".join(parts) if len(parts) > 1 else parts[0]) + "."
     if fell:
@@ -146,11 +157,67 @@ def _lead(loaded: dict) -> str:
     return text
 
 
+def at_common_length(loaded: dict) -> tuple[int, dict]:
+    """The longest iteration at which every curve of ``loaded`` has a point, and each method's point there."""
+    if not loaded:
+        raise ValueError("no curve run to compare")
+    shared = set.intersection(*({p["iter"] for p in r["record"]["curve"]} for r in loaded.values()))
+    if not shared:
+        raise ValueError("the curves share no iteration: " + "; ".join(
+            f"{m}: {[p['iter'] for p in r['record']['curve']]}" for m, r in loaded.items()))
+    it = max(shared)
+    return it, {m: curves.at(r["record"]["curve"], it) for m, r in loaded.items()}
+
+
+def off_plateau(point: dict) -> bool:
+    """The point's model draws different images for different inputs (recon spread at least the plateau's edge)."""
+    return point["recon_spread"] >= acai.PLATEAU_SPREAD
+
+
+def ranking(loaded: dict, seed: int | None = None) -> str:
+    """The committed curves compared at equal length (:func:`at_common_length`): the methods off the plateau there
+    ranked on Mean Distance and on Smoothness, lower first, as Table 1 reads them; the methods on it named apart (one
+    image for every input: no interpolation to score). ``seed`` is named beside the length where given. Empty with
+    fewer than two curves."""
+    if len(loaded) < 2:
+        return ""
+    it, pts = at_common_length(loaded)
+    off = [m for m in pts if off_plateau(pts[m])]
+    on = [m for m in pts if m not in off]
+
+    def value(m: str, k: str, digits: int) -> str:
+        return f"{pts[m][k]:.{digits}f}" if np.isfinite(pts[m][k]) else "undefined"
+
+    def order(k: str, digits: int) -> str:
+        ok = sorted((m for m in off if np.isfinite(pts[m][k])), key=lambda m: pts[m][k])
+        nan = [m for m in off if m not in ok]
+        said = ", ".join(f"{m} {value(m, k, digits)}" for m in ok)
+        if not nan:
+            return said
+        return f"{said} (undefined for {report.series(nan)})" if ok else f"undefined for {report.series(nan)}"
+
+    which = f" (seed {seed})" if seed is not None else ""
+    text = f"At {it:,} iterations{which}, the longest every committed curve reaches, "
+    if not off:
+        return text + "every method is on the plateau."
+    if len(off) == 1:
+        m = off[0]
+        text += (f"only {m} is off the plateau (Mean Distance {value(m, 'distance_e3', 2)} ×10⁻³, Smoothness "
+                 f"{value(m, 'smoothness', 3)})")
+    else:
+        text += (f"the methods off the plateau rank, lower first: Mean Distance (×10⁻³) {order('distance_e3', 2)}; "
+                 f"Smoothness {order('smoothness', 3)}")
+    if on:
+        text += f"; {report.series(on)} {'is' if len(on) == 1 else 'are'} on the plateau there"
+    return text + "."
+
+
 def findings(loaded: dict, book: dict | None = None) -> str:
-    """The verdict in one plain sentence (:func:`_lead`), then each method's recon spread, Mean Distance and
-    Smoothness at the book's length and at the curve's end, and how much the Mean Distance still moves; with the
-    chapter's results ``book``, the recon spread of the book's own seeds at that length beside the curve's."""
-    out = [_lead(loaded)]
+    """The verdict in one plain sentence (:func:`_lead`), the methods ranked at equal length (:func:`ranking`), then
+    each method's recon spread, Mean Distance and Smoothness at the book's length and at the curve's end, and how much
+    the Mean Distance still moves; with the chapter's results ``book``, the recon spread of the book's own seeds at
+    that length beside the curve's."""
+    out = [_lead(loaded)] + [t for t in (ranking(loaded),) if t]
     for method in (m for m in CURVES if m in loaded):
         c = loaded[method]["record"]["curve"]
         b, e = curves.at(c, BOOK), c[-1]
@@ -183,7 +250,8 @@ SLUGS = {acai.ALL[m][2]: m for m in CURVES}
 
 def main(argv=None):
     curves.command(argv, module=__name__, description=__doc__.splitlines()[0], names=list(SLUGS),
-                   total=TOTAL, threads=2, folder=CHAPTER, work=WORK, key=lambda s, t, seed: key(SLUGS[s], t, seed),
+                   total={slug: CURVES[m] for slug, m in SLUGS.items()}, threads=2, folder=CHAPTER, work=WORK,
+                   key=lambda s, t, seed: key(SLUGS[s], t, seed),
                    setup=setup, train_one=lambda slug, total, seed, D: train_curve(SLUGS[slug], total, D, seed),
                    save_one=lambda slug, total, seed, D: save(SLUGS[slug], total, D, seed))
 
