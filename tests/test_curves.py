@@ -98,3 +98,22 @@ def test_the_table_says_whether_the_recomputed_point_equals_the_curves_last():
     newer = {"a": nan, "b": 1.0, "c": 3.0}   # "c" added to the evaluation after the run: not in its record
     assert curves.table(loaded(newer), panels).loc[("run", "recomputed"), "= last point"] == "yes"
     assert curves.table(loaded({"a": nan}), panels).loc[("run", "recomputed"), "= last point"] == "no", "b not redone"
+
+
+def test_the_command_gives_every_run_one_length_or_each_its_own(monkeypatch, tmp_path):
+    """``total`` as one length for every run or ``{name: length}``; ``--total`` overrides both; a dict without a
+    length for a run that may be named is refused by name."""
+    from vaelab import cpu
+
+    monkeypatch.setattr(cpu, "require_pins", lambda *a: None)
+    seen = []
+    run = lambda total, argv: curves.command(  # noqa: E731
+        argv, module="m", description="d", names=["a", "b"], total=total, threads=torch.get_num_threads(),
+        folder="f", work=tmp_path, key=lambda n, t, s: f"{n}-{t}-s{s}",
+        train_one=lambda n, t, s: seen.append((n, t)) or {"wall_s": 0.0, "curve": [{"iter": t}]}, save_one=None)
+    run(7, [])
+    run({"a": 5, "b": 9}, [])
+    run({"a": 5, "b": 9}, ["--names", "b", "--total", "3"])
+    assert seen == [("a", 7), ("b", 7), ("a", 5), ("b", 9), ("b", 3)]
+    with pytest.raises(ValueError, match=r"no length for \['b'\]"):
+        run({"a": 5}, [])

@@ -160,14 +160,15 @@ def command(argv, *, module: str, description: str, names, total: int | dict, th
     if module == "__main__":  # run as python -m: name the module as the reader typed it
         module = getattr(sys.modules["__main__"].__spec__, "name", module)
     ap = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
-    lengths = dict(total) if isinstance(total, dict) else {}
-    if lengths and set(choices or names) - set(lengths):
-        raise ValueError(f"{module}: no length for {sorted(set(choices or names) - set(lengths))}")
+    runs = list(choices or names)
+    lengths = dict(total) if isinstance(total, dict) else dict.fromkeys(runs, total)
+    if set(runs) - set(lengths):
+        raise ValueError(f"{module}: no length for {sorted(set(runs) - set(lengths))}")
     ap.add_argument("--total", type=int, default=None,
                     help="iterations of every named run (default: " + (", ".join(
-                        f"{n} {t:,}" for n, t in lengths.items()) if lengths else f"{total:,}") + ")")
+                        f"{n} {t:,}" for n, t in lengths.items()) if isinstance(total, dict) else f"{total:,}") + ")")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--names", nargs="+", default=list(names), choices=list(choices or names))
+    ap.add_argument("--names", nargs="+", default=list(names), choices=runs)
     ap.add_argument("--threads", type=int, default=threads)
     ap.add_argument("--save", action="store_true", help=f"save the finished runs under weights/{folder}/")
     args = ap.parse_args(argv)
@@ -175,7 +176,7 @@ def command(argv, *, module: str, description: str, names, total: int | dict, th
     torch.set_num_threads(args.threads)
     shared = setup() if setup is not None else ()
     for name in args.names:
-        n = args.total if args.total is not None else lengths[name] if lengths else total
+        n = args.total if args.total is not None else lengths[name]
         stem = key(name, n, args.seed)
         if args.save:
             print("saved", save_one(name, n, args.seed, *shared), flush=True)

@@ -592,12 +592,11 @@ SCORES = {"distance_e3": "Mean Distance", "smoothness": "Smoothness"}
 def _beats_every_baseline(long_runs: dict, length, methods) -> tuple:
     """Table 1's "ACAI beats every baseline on both scores" on the seed-0 lines curves, once every method's is
     committed: ``(holds, settled, words)`` at the longest length all reach (``length.at_common_length``). A method
-    scores where it is off the blank-image plateau and its score is defined (Smoothness is undefined where no
-    interpolation moves between lines). ACAI beats a baseline on a score where it scores and is lower by more than
-    ``length.MARGIN``, or where only it scores; the claim holds where it beats every baseline on both. It fails for
-    good (``settled``) where a baseline is ahead of ACAI on a score by more than the margin (or scores where ACAI does
-    not) and both curves of that score are flat (``length.FLAT``) up to that length. ``(None, False, "")`` while a
-    curve is missing."""
+    scores where ``length.scores`` says so (off the blank-image plateau, the score defined). ACAI beats a baseline on
+    a score where it scores and is lower by more than ``length.MARGIN``, or where only it scores; the claim holds where
+    it beats every baseline on both. It fails for good (``settled``) where a baseline is ahead of ACAI on a score by
+    more than the margin (or scores where ACAI does not) and both curves of that score are flat (``length.FLAT``) up to
+    that length. ``(None, False, "")`` while a curve is missing."""
     import math
 
     from .. import claims
@@ -605,7 +604,7 @@ def _beats_every_baseline(long_runs: dict, length, methods) -> tuple:
     if not long_runs or any(m not in long_runs for m in methods):
         return None, False, ""
     it, pts = length.at_common_length(long_runs)
-    scores = lambda m, k: length.off_plateau(pts[m]) and math.isfinite(pts[m][k])  # noqa: E731
+    scores = lambda m, k: length.scores(pts[m], k)  # noqa: E731
     a = pts["ACAI"]
 
     def beats(m: str, k: str) -> bool:

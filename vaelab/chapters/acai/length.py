@@ -174,6 +174,12 @@ def off_plateau(point: dict) -> bool:
     return point["recon_spread"] >= acai.PLATEAU_SPREAD
 
 
+def scores(point: dict, key: str) -> bool:
+    """The point's model has a ``key`` score: it is off the plateau (:func:`off_plateau`) and the score is defined
+    (Smoothness is undefined where no interpolation moves between lines)."""
+    return off_plateau(point) and bool(np.isfinite(point[key]))
+
+
 def ranking(loaded: dict, seed: int | None = None) -> str:
     """The committed curves compared at equal length (:func:`at_common_length`): the methods off the plateau there
     ranked on Mean Distance and on Smoothness, lower first, as Table 1 reads them; the methods on it named apart (one
@@ -189,7 +195,7 @@ def ranking(loaded: dict, seed: int | None = None) -> str:
         return f"{pts[m][k]:.{digits}f}" if np.isfinite(pts[m][k]) else "undefined"
 
     def order(k: str, digits: int) -> str:
-        ok = sorted((m for m in off if np.isfinite(pts[m][k])), key=lambda m: pts[m][k])
+        ok = sorted((m for m in off if scores(pts[m], k)), key=lambda m: pts[m][k])
         nan = [m for m in off if m not in ok]
         said = ", ".join(f"{m} {value(m, k, digits)}" for m in ok)
         if not nan:
