@@ -150,3 +150,83 @@ def test_the_command_trains_each_curve_to_its_own_length(monkeypatch):
     length.main(["--names", "ae", "acai", "--threads", threads])
     length.main(["--names", "acai", "--total", "12", "--threads", threads])
     assert seen == [("Baseline AE", 30_000), ("ACAI", 20_000), ("ACAI", 12)]
+
+
+def test_the_angle_text_says_whether_the_encoder_or_only_the_decoder_is_on_the_plateau():
+    loaded = _loaded(AAE=[0, 0, 0, 0, 0], **{"VQ-VAE": [0, 0, 0, 0, 0]}, **{"Dropout AE": [0, 0, 0, 0, 0]},
+                     ACAI=[0.5, 0.9, 0.9, 0.9, 0.9], VAE=[0.5, 0.9, 0.9, 0.9, 0.9])
+    text = length.angle_text({"AAE": 0.05, "VQ-VAE": 80.0, "Dropout AE": 20.0, "ACAI": 0.02, "VAE": 0.03}, loaded)
+    assert "the reference lines lie 0.09° apart on average" in text, "360° over 4,000 lines"
+    assert "ACAI 0.02°, VAE 0.03°, AAE 0.05°, Dropout AE 20.00°, VQ-VAE 80.00°." in text
+    assert "the VQ-VAE's before quantisation" in text
+    assert "AAE's code tells every line from its neighbours" in text, "0.05° is within the 0.09° spacing"
+    assert "VQ-VAE's code holds little of the angle" in text
+    assert "Dropout AE's code holds the angle only coarsely" in text
+    off = _loaded(ACAI=[0.5, 0.9, 0.9, 0.9, 0.9], AAE=[0, 0, 0, 0, 0.5])
+    assert length.angle_text({"ACAI": 1.0, "AAE": 50.0}, off) == "", "nobody ends on the plateau"
+    assert "before quantisation" not in length.angle_text({"ACAI": 1.0, "AAE": 2.0}, _loaded(
+        ACAI=[0.9] * 5, AAE=[0.0] * 5))
+
+
+def test_the_codebook_use_is_said_along_the_curve():
+    assert length._codebook_text(_curve([0.0] * 5, codes_used=1)) == ", one codebook vector in use at every point"
+    c = _curve([0.0] * 5)
+    for p, u in zip(c, (1, 1, 1, 40, 312)):
+        p["codes_used"] = u
+    assert length._codebook_text(c) == (", codebook vectors in use: 1 at 500, 1 at 1,000, 1 at 3,000, 40 at 10,000, "
+                                        "312 at 30,000")
+    assert length._codebook_text(_curve([0.5] * 5)) == "", "the other methods use no codebook"
+
+
+def test_code_angle_error_reads_the_encoders_code():
+    """An encoder whose code is the line's own pixels holds the angle (a few degrees at most); one whose code is the
+    same for every line holds nothing of it (the first reference's angle for every query: about 90 degrees)."""
+    from vaelab.data import lines
+
+    class Pixels(torch.nn.Module):
+        def __init__(self, constant: bool):
+            super().__init__()
+            self.w, self.constant = torch.nn.Parameter(torch.ones(1)), constant
+
+        def encode(self, x):
+            return torch.zeros(len(x), 3) if self.constant else x * self.w
+
+    ref, qry = lines.sample(2000, seed=4), lines.sample(300, seed=1)
+    reference, queries = (ref[0], ref[2]), (qry[0], qry[2])
+    assert acai.code_angle_error(Pixels(False), reference, queries) < 2
+    assert acai.code_angle_error(Pixels(True), reference, queries) == pytest.approx(90, abs=8)
+
+
+def test_codebook_return_is_where_decay_to_the_t_over_epsilon_reaches_one():
+    """An unused vector of the EMA codebook, simulated with the model's own update, is decay^t / epsilon times its
+    initial value; it is back at its size after codebook_return updates (11,508 with the official flags)."""
+    from vaelab.models.ae_baselines import VQVAE, VQVAEConfig
+    back = length.codebook_return(0.999, 1e-5)
+    assert back == 11_508 and 0.999 ** back / 1e-5 <= 1 < 0.999 ** (back - 1) / 1e-5
+    torch.manual_seed(0)
+    model = VQVAE(VQVAEConfig(z_log_size=3))  # eight vectors
+    start = model.codebook.clone()
+    d = model.cfg.latent_dim
+    for _ in range(50):  # every code lands on vector 0: vectors 1 to 7 stay unused
+        model.ema_update(start[0].repeat(640, 1), torch.zeros(640, dtype=torch.long))
+    ratio = model.codebook[1:] / start[1:]
+    assert ratio.shape == (7, d)
+    n = model.ema_count.sum()
+    expect = 0.999 ** 50 / (1e-5 / (n + 8 * 1e-5) * n)
+    assert torch.allclose(ratio, expect.expand_as(ratio), rtol=1e-4), "decay^t over the smoothed count"
+    assert float(ratio.mean()) == pytest.approx(0.999 ** 50 / 1e-5, rel=1e-3)
+    with pytest.raises(ValueError, match="decay"):
+        length.codebook_return(1.0, 1e-5)
+
+
+def test_the_codebook_text_names_where_the_training_reconstruction_halves():
+    curve = _curve([0.0, 0.0, 0.0, 0.0, 0.9], codes_used=1)
+    curve[-1]["codes_used"] = 300
+    history = [{"iter": i, "ae/recon": 0.08 if i < 12_000 else 0.01} for i in range(1500, 30_001, 1500)]
+    text = length.codebook_text({"curve": curve, "history": history}, 0.999, 1e-5)
+    assert "back to its size after ln ε / ln decay = 11,508 updates" in text
+    assert "(0.0800 at 3,000) is first below half of that at 12,000 (the record keeps it every 1,500 updates), " \
+           "492 updates after that point." in text
+    assert length.codebook_text({"curve": _curve([0.0] * 5, codes_used=1), "history": history}, 0.999, 1e-5) == "", \
+        "still on the plateau"
+    assert length.codebook_text({"curve": _curve([0.5] * 5), "history": history}, 0.999, 1e-5) == "", "no codebook"

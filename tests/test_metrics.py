@@ -46,3 +46,26 @@ def test_probe_needs_matching_lengths():
     import pytest
     with pytest.raises(ValueError, match="differ in length"):
         train_probe(torch.zeros(5, 2), torch.zeros(4), torch.zeros(3, 2), torch.zeros(3))
+
+
+def test_nearest_angle_error_known_answers():
+    """Codes on the unit circle read the angle to within the reference spacing; codes independent of the angle
+    read it at the circle's mean random error, 90 degrees; identical codes give the first reference's angle."""
+    import pytest
+
+    from vaelab.metrics.probes import nearest_angle_error
+    gen = torch.Generator().manual_seed(0)
+    a_ref, a = torch.rand(3600, generator=gen) * 2 * math.pi, torch.rand(2000, generator=gen) * 2 * math.pi
+    circle = lambda t: torch.stack([t.cos(), t.sin()], 1)  # noqa: E731
+    assert nearest_angle_error(circle(a_ref), a_ref, circle(a), a) < 0.2   # spacing 0.1 degrees on average
+    assert nearest_angle_error(4 * circle(a_ref), a_ref, 4 * circle(a), a) < 0.2  # any scale
+    noise = lambda n: torch.randn(n, 8, generator=gen)  # noqa: E731
+    assert nearest_angle_error(noise(3600), a_ref, noise(2000), a) == pytest.approx(90, abs=3)
+    # one code for every input: every query reads the first reference's angle (a = pi/2 from it: 90 degrees)
+    same = nearest_angle_error(torch.zeros(3, 4), torch.tensor([0.0, 1.0, 2.0]), torch.zeros(2, 4),
+                               torch.tensor([math.pi / 2, 2 * math.pi - math.pi / 2]))
+    assert same == pytest.approx(90)
+    with pytest.raises(ValueError, match="differ in length"):
+        nearest_angle_error(torch.zeros(3, 2), torch.zeros(2), torch.zeros(1, 2), torch.zeros(1))
+    with pytest.raises(ValueError, match="numbers"):
+        nearest_angle_error(torch.zeros(3, 2), torch.zeros(3), torch.zeros(1, 3), torch.zeros(1))

@@ -6,6 +6,7 @@ off the code. ``hidden=0`` gives a linear (logistic / softmax) probe.
 """
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -117,3 +118,25 @@ def fit_probe(codes_train, y_train, codes_test, y_test, epochs: int = 20, seed: 
         with torch.no_grad():
             acc = [float((clf(x).argmax(1) == y).float().mean()) for x, y in ((xtr, ytr), (xte, yte))]
     return acc[0], acc[1]
+
+
+def nearest_angle_error(codes_ref, angles_ref, codes, angles) -> float:
+    """Mean circular error, in degrees, of reading each of ``codes``' angle off its nearest (Euclidean) code among
+    ``codes_ref``, whose angles (radians) are ``angles_ref``. A nonparametric read of how much of a line's angle a
+    code still holds, whatever the code's geometry: about 0 where nearby codes mean nearby angles, 90 (the mean
+    error of a random guess for angles uniform on the circle) where the code holds nothing of the angle. Ties
+    (equal distances, as among identical codes) go to the first reference."""
+    ref = torch.as_tensor(codes_ref, dtype=torch.float64).reshape(len(codes_ref), -1)
+    qry = torch.as_tensor(codes, dtype=torch.float64).reshape(len(codes), -1)
+    a_ref = torch.as_tensor(angles_ref, dtype=torch.float64).reshape(-1)
+    a = torch.as_tensor(angles, dtype=torch.float64).reshape(-1)
+    if len(ref) != len(a_ref) or len(qry) != len(a):
+        raise ValueError(f"codes and angles differ in length: reference {len(ref)} vs {len(a_ref)}, "
+                         f"queries {len(qry)} vs {len(a)}")
+    if len(ref) == 0 or len(qry) == 0:
+        raise ValueError("nearest_angle_error needs at least one reference and one query code")
+    if ref.shape[1] != qry.shape[1]:
+        raise ValueError(f"reference codes have {ref.shape[1]} numbers, query codes {qry.shape[1]}")
+    nearest = torch.cdist(qry, ref).argmin(1)  # argmin returns the first of equal minima
+    diff = (a - a_ref[nearest]).remainder(2 * math.pi)
+    return float(torch.minimum(diff, 2 * math.pi - diff).mean() * 180 / math.pi)

@@ -30,7 +30,7 @@ import torch
 from ... import claims, report, runs
 from ...data import lines, mnist
 from ...metrics.interpolation import line_eval
-from ...metrics.probes import train_probe
+from ...metrics.probes import nearest_angle_error, train_probe
 from ...models import acai as acai_models
 from ...models import ae_baselines as base
 from ...models import ltae
@@ -98,11 +98,13 @@ PROFILES = {
 
 # --------------------------------------------------------------------------------------------- data
 def lines_data(profile: Profile) -> dict:
-    """``{"train": {"x"}, "test": {"x"}, "pairs": (x0, x1)}``: the training pool (seed 0), 1,000 test lines
-    (seed 1) and the interpolation end points (seeds 2 and 3), all in [-1, 1], (N, 1, 32, 32)."""
+    """``{"train": {"x"}, "test": {"x", "angle"}, "pairs": (x0, x1)}``: the training pool (seed 0), 1,000 test lines
+    (seed 1) with their angles (radians) and the interpolation end points (seeds 2 and 3), all in [-1, 1],
+    (N, 1, 32, 32)."""
     n = profile.n_interpolations
+    test, _, test_angle = lines.sample(1000, seed=1)
     return {"train": {"x": lines.sample(profile.lines_pool, seed=0)[0]},
-            "test": {"x": lines.sample(1000, seed=1)[0]},
+            "test": {"x": test, "angle": test_angle},
             "pairs": (lines.sample(n, seed=2)[0], lines.sample(n, seed=3)[0])}
 
 
@@ -198,6 +200,18 @@ def _passes(model, x: torch.Tensor, device, batch: int = 1000) -> dict:
 def codebook_use(model, x: torch.Tensor, batch: int = 1000) -> int:
     """VQ-VAE: how many distinct codebook vectors the codes of ``x`` are quantised to (of 2^z_log_size)."""
     return int(_passes(model, x, next(model.parameters()).device, batch)["codes"].unique().numel())
+
+
+def code_angle_error(model, reference: tuple, queries: tuple, batch: int = 1000) -> float:
+    """How much of a line's angle the encoder's code holds (:func:`~vaelab.metrics.probes.nearest_angle_error`,
+    degrees: about 0 all of it, 90 nothing); ``reference`` and ``queries`` are ``(images, angles)`` of lines. The
+    code is ``model.encode`` (the VAE's mean, the VQ-VAE's before quantisation): what the encoder hands on, apart
+    from what the decoder makes of it."""
+    device = next(model.parameters()).device
+    with torch.no_grad(), channels_last(model.eval()):
+        ref, qry = [_batched(lambda x: model.encode(x).flatten(1), images, device, batch)
+                    for images, _ in (reference, queries)]
+    return nearest_angle_error(ref, reference[1], qry, queries[1])
 
 
 def evaluate(model, dataset: str, d: dict, profile: Profile, seed: int) -> dict:

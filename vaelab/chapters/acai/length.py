@@ -13,6 +13,7 @@ float16, as the page loads it. ``make run M=vaelab.chapters.acai.length`` trains
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ import pandas as pd
 import torch
 
 from ... import REPO, curves, report
+from ...data import lines
+from ...models.ae_baselines import VQVAEConfig
 from .. import acai
 
 CHAPTER = acai.CHAPTER
@@ -31,12 +34,15 @@ TOTAL = 10 * BOOK
 #: compared at (:func:`at_common_length`)
 CURVES = {m: TOTAL for m in acai.METHODS} | {"ACAI": 20_000}
 #: curve runs declared here but not committed yet: the page neither looks them up nor draws them
-PENDING: set = {"VQ-VAE"}
+PENDING: set = set()
 #: how far a curve's score may move over its last three points and count as flat: one unit of the table's ×10⁻³ for
 #: Mean Distance, a twentieth of Smoothness's range [0, 1]
 FLAT = {"distance_e3": 1.0, "smoothness": 0.05}
 #: by how much one method's score must be lower than another's to count as better (lower is better on both)
 MARGIN = {"distance_e3": 1.0, "smoothness": 0.05}
+#: the lines a test line's angle is read against (:func:`code_angles`): how many, and their seed (the book's lines
+#: use seeds 0 to 3)
+ANGLE_REFERENCE = (4000, 4)
 #: the curve's metrics, with their labels
 PANELS = [("recon_spread", "recon spread"), ("distance_e3", "Mean Distance (×10⁻³)"), ("smoothness", "Smoothness"),
           ("recon_mse", "recon MSE")]
@@ -218,6 +224,95 @@ def ranking(loaded: dict, seed: int | None = None) -> str:
     return text + "."
 
 
+def code_angles(loaded: dict, D: dict) -> dict:
+    """``{method: degrees}``: how far off a test line's angle reads from the encoder's code of each committed curve run
+    (:func:`vaelab.chapters.acai.code_angle_error`, against :data:`ANGLE_REFERENCE` other lines; 90 where the code
+    holds nothing of the angle)."""
+    n, seed = ANGLE_REFERENCE
+    images, _, angles = lines.sample(n, seed=seed)
+    queries = (D["test"]["x"], D["test"]["angle"])
+    return {m: acai.code_angle_error(r["model"], (images, angles), queries) for m, r in loaded.items()}
+
+
+def angle_text(errors: dict, loaded: dict) -> str:
+    """Where a method ends on the plateau, whether its encoder or only its decoder is stuck there: the angle errors of
+    :func:`code_angles` in words, set against the spacing of the reference lines (a code that tells every line from
+    its neighbours reads the angle to within it; one that holds nothing of it is off by 90°). Empty when no method
+    ends on the plateau."""
+    on = [m for m in errors if not off_plateau(loaded[m]["record"]["curve"][-1])]
+    if not on:
+        return ""
+    n = ANGLE_REFERENCE[0]
+    spacing = 360 / n
+    text = (f"Is it the encoder or the decoder that stays on the plateau? Read off the nearest of {n:,} other lines' "
+            "codes, a test line's angle comes out of the encoder's code"
+            + (" (the VQ-VAE's before quantisation)" if "VQ-VAE" in errors else "")
+            + f" off by (mean; the reference lines lie {spacing:.2f}° apart on average, and a code that holds nothing "
+            "of the angle is off by 90°): " + ", ".join(f"{m} {errors[m]:.2f}°" for m in sorted(errors, key=errors.get))
+            + ".")
+    for m in on:
+        if errors[m] <= spacing:
+            text += (f" {m}'s code tells every line from its neighbours, so its encoder has not collapsed to one code: "
+                     "what stays on the plateau is its decoder, which draws one image whatever the code.")
+        elif errors[m] >= 45:
+            text += f" {m}'s code holds little of the angle: its encoder is on the plateau with its decoder."
+        else:
+            text += (f" {m}'s code holds the angle only coarsely (more than the reference lines' spacing), and its "
+                     "decoder draws one image whatever the code.")
+    return text
+
+
+def _codebook_text(curve: list) -> str:
+    """The VQ-VAE's codebook vectors in use on the test lines along its curve (empty for the other methods)."""
+    used = [(p["iter"], p["codes_used"]) for p in curve if "codes_used" in p]
+    if not used:
+        return ""
+    if len({u for _, u in used}) == 1:
+        n = used[0][1]
+        return f", {report.count(n)} codebook {'vector' if n == 1 else 'vectors'} in use at every point"
+    return ", codebook vectors in use: " + ", ".join(f"{u:,} at {it:,}" for it, u in used)
+
+
+def codebook_return(decay: float, epsilon: float) -> int:
+    """The update after which the VQ-VAE's unused codebook vectors are back at their initial size. The official EMA
+    codebook (``lib/discretization.py``) sets a vector to its EMA mean over its Laplace-smoothed EMA count; an unused
+    vector's count stays 0, so its smoothed count is about ``epsilon`` while its mean is its initial value shrunk by
+    ``decay`` at every update: after t updates the vector is decay^t / epsilon times its initial value, far out of
+    any code's reach at first (10⁵ times with the official 10⁻⁵) and back to its size after ln ε / ln decay updates."""
+    if not (0 < decay < 1 and 0 < epsilon < 1):
+        raise ValueError(f"decay and epsilon must lie in (0, 1), got decay={decay!r}, epsilon={epsilon!r}")
+    return math.ceil(math.log(epsilon) / math.log(decay))
+
+
+def codebook_text(record: dict, decay: float, epsilon: float) -> str:
+    """For a VQ-VAE curve run that uses one codebook vector at the book's length and leaves the plateau later: where its
+    training reconstruction term first falls to half its value at the book's length, beside :func:`codebook_return`.
+    Empty otherwise."""
+    curve, history = record["curve"], record.get("history") or []
+    if "codes_used" not in curve[-1] or curve_at_book_codes(curve) != 1 or leaves_plateau(curve) is None:
+        return ""
+    recon = [(h["iter"], h["ae/recon"]) for h in history if "ae/recon" in h]
+    before = [r for it, r in recon if it <= BOOK]
+    if not before:
+        return ""
+    halved = next((it for it, r in recon if it > BOOK and r < before[-1] / 2), None)
+    back = codebook_return(decay, epsilon)
+    text = (f"The VQ-VAE quantises every test line to one codebook vector at the book's length. Its official EMA "
+            f"codebook sets every vector it has not used to that vector's shrinking mean over a count of about "
+            f"ε = {epsilon:g}, which leaves it decay^t / ε times its initial size: out of any code's reach at first, "
+            f"back to its size after ln ε / ln decay = {back:,} updates (decay {decay:g}).")
+    if halved is not None:
+        gap = f"{abs(halved - back):,} updates {'after' if halved >= back else 'before'} that point"
+        text += (f" Its training reconstruction term ({before[-1]:.4f} at {BOOK:,}) is first below half of that at "
+                 f"{halved:,} (the record keeps it every {recon[1][0] - recon[0][0]:,} updates), {gap}.")
+    return text
+
+
+def curve_at_book_codes(curve: list):
+    """The codebook vectors in use at the book's length on a VQ-VAE curve (None for the other methods)."""
+    return curves.at(curve, BOOK).get("codes_used")
+
+
 def findings(loaded: dict, book: dict | None = None) -> str:
     """The verdict in one plain sentence (:func:`_lead`), the methods ranked at equal length (:func:`ranking`), then
     each method's recon spread, Mean Distance and Smoothness at the book's length and at the curve's end, and how much
@@ -234,7 +329,12 @@ def findings(loaded: dict, book: dict | None = None) -> str:
         out.append(f"{method}: from {BOOK:,} to {e['iter']:,} iterations, recon spread {b['recon_spread']:.2f}"
                    f"{beside} → {e['recon_spread']:.2f}, Mean Distance {b['distance_e3']:.2f} → "
                    f"{e['distance_e3']:.2f} ×10⁻³ (it moves {curves.last_range(c, 'distance_e3'):.2f} over the last "
-                   f"three points), Smoothness {smooth}.")
+                   f"three points), Smoothness {smooth}"
+                   + _codebook_text(c) + ".")
+    vq = loaded.get("VQ-VAE")
+    if vq is not None:
+        cfg = vq["model"].cfg if "model" in vq else VQVAEConfig()
+        out += [t for t in (codebook_text(vq["record"], cfg.decay, cfg.epsilon),) if t]
     return " ".join(out)
 
 
