@@ -169,13 +169,13 @@ def test_the_angle_text_says_whether_the_encoder_or_only_the_decoder_is_on_the_p
 
 
 def test_the_codebook_use_is_said_along_the_curve():
-    assert length._codebook_text(_curve([0.0] * 5, codes_used=1)) == ", one codebook vector in use at every point"
+    assert length._codes_used_text(_curve([0.0] * 5, codes_used=1)) == ", one codebook vector in use at every point"
     c = _curve([0.0] * 5)
     for p, u in zip(c, (1, 1, 1, 40, 312)):
         p["codes_used"] = u
-    assert length._codebook_text(c) == (", codebook vectors in use: 1 at 500, 1 at 1,000, 1 at 3,000, 40 at 10,000, "
+    assert length._codes_used_text(c) == (", codebook vectors in use: 1 at 500, 1 at 1,000, 1 at 3,000, 40 at 10,000, "
                                         "312 at 30,000")
-    assert length._codebook_text(_curve([0.5] * 5)) == "", "the other methods use no codebook"
+    assert length._codes_used_text(_curve([0.5] * 5)) == "", "the other methods use no codebook"
 
 
 def test_code_angle_error_reads_the_encoders_code():

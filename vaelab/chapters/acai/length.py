@@ -1,5 +1,5 @@
 """ACAI's lines curves: seed 0 of each of Table 1's seven methods trained ten times the book's 3,000 iterations
-(ACAI, whose step costs about three of the plain AE's, about seven times), with the chapter's own
+(ACAI, whose critic reads every batch three times, about seven times), with the chapter's own
 :func:`~vaelab.chapters.acai.evaluate` at log-spaced points (:mod:`vaelab.curves`). The methods are compared at the
 longest length every curve reaches (:func:`at_common_length`).
 
@@ -29,9 +29,9 @@ CHAPTER = acai.CHAPTER
 WORK = REPO / "checkpoints" / "acai_curves"
 BOOK = acai.PROFILES["book"].lines_iterations
 TOTAL = 10 * BOOK
-#: the curve runs (seed 0): method -> length. ACAI's critic reads every batch three times, so its step costs about
-#: three of the plain AE's; its curve stops at 20,000 (the last log-spaced point before 30,000), which the methods are
-#: compared at (:func:`at_common_length`)
+#: the curve runs (seed 0): method -> length. ACAI's critic reads every batch three times, so its step costs more
+#: than the plain AE's (the records' ``wall_s`` say how much); its curve stops at 20,000 (the last log-spaced point
+#: before 30,000), which the methods are compared at (:func:`at_common_length`)
 CURVES = {m: TOTAL for m in acai.METHODS} | {"ACAI": 20_000}
 #: curve runs declared here but not committed yet: the page neither looks them up nor draws them
 PENDING: set = set()
@@ -262,7 +262,7 @@ def angle_text(errors: dict, loaded: dict) -> str:
     return text
 
 
-def _codebook_text(curve: list) -> str:
+def _codes_used_text(curve: list) -> str:
     """The VQ-VAE's codebook vectors in use on the test lines along its curve (empty for the other methods)."""
     used = [(p["iter"], p["codes_used"]) for p in curve if "codes_used" in p]
     if not used:
@@ -289,7 +289,7 @@ def codebook_text(record: dict, decay: float, epsilon: float) -> str:
     training reconstruction term first falls to half its value at the book's length, beside :func:`codebook_return`.
     Empty otherwise."""
     curve, history = record["curve"], record.get("history") or []
-    if "codes_used" not in curve[-1] or curve_at_book_codes(curve) != 1 or leaves_plateau(curve) is None:
+    if curves.at(curve, BOOK).get("codes_used") != 1 or leaves_plateau(curve) is None:
         return ""
     recon = [(h["iter"], h["ae/recon"]) for h in history if "ae/recon" in h]
     before = [r for it, r in recon if it <= BOOK]
@@ -306,11 +306,6 @@ def codebook_text(record: dict, decay: float, epsilon: float) -> str:
         text += (f" Its training reconstruction term ({before[-1]:.4f} at {BOOK:,}) is first below half of that at "
                  f"{halved:,} (the record keeps it every {recon[1][0] - recon[0][0]:,} updates), {gap}.")
     return text
-
-
-def curve_at_book_codes(curve: list):
-    """The codebook vectors in use at the book's length on a VQ-VAE curve (None for the other methods)."""
-    return curves.at(curve, BOOK).get("codes_used")
 
 
 def findings(loaded: dict, book: dict | None = None) -> str:
@@ -330,7 +325,7 @@ def findings(loaded: dict, book: dict | None = None) -> str:
                    f"{beside} → {e['recon_spread']:.2f}, Mean Distance {b['distance_e3']:.2f} → "
                    f"{e['distance_e3']:.2f} ×10⁻³ (it moves {curves.last_range(c, 'distance_e3'):.2f} over the last "
                    f"three points), Smoothness {smooth}"
-                   + _codebook_text(c) + ".")
+                   + _codes_used_text(c) + ".")
     vq = loaded.get("VQ-VAE")
     if vq is not None:
         cfg = vq["model"].cfg if "model" in vq else VQVAEConfig()
